@@ -1,0 +1,1 @@
+"""Local emulation of AWS for the control plane."""

@@ -1,0 +1,1 @@
+"""The emulated data plane: where emulated Batch jobs run."""

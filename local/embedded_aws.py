@@ -1,0 +1,201 @@
+"""The embedded AWS: moto as a server on 127.0.0.1, the template deployed into it, handlers run in-process,
+and a Batch-on-EKS data plane emulator behind Batch.
+
+    with EmbeddedAws() as aws:
+        stack = aws.deploy(Path("template.yaml"))
+        boto3.client("stepfunctions").start_execution(...)   # plain boto3 reaches the embedded AWS
+
+While it runs, the process's AWS settings point at it (``AWS_ENDPOINT_URL``, dummy credentials, region), so
+every boto3 client made in the process, the handlers' included, talks to it. One runs per process at a time.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from local import moto_gaps, moto_hooks
+from local.dataplane.container_logs import ContainerLogWriter
+from local.dataplane.faults import Faults
+from local.dataplane.jobs import BatchDataPlane, EmulatedJob, Timings
+from local.deploy import Deployer, Stack
+from local.event_bus import Delivery, EventBus, aws_event
+from local.lambda_runtime import LambdaRuntime
+from local.signals import Signals
+
+ACCOUNT = "123456789012"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+# The process-wide settings that make every boto3 client in the process talk to the embedded AWS.
+_AWS_SETTINGS = (
+    "AWS_ENDPOINT_URL",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_DEFAULT_REGION",
+    "AWS_REGION",
+    "AWS_PROFILE",
+    "MOTO_PORT",
+    "AWS_MAX_ATTEMPTS",
+    "AWS_RETRY_MODE",
+)
+# What each event delivery may take before the emulator moves on without it (a bound, not a sync).
+DELIVERY_BOUND_SECONDS = 60.0
+HOLD_BOUND_SECONDS = 120.0
+
+
+def _configure_moto() -> None:
+    """Run state machines for real (ASL executed), never Docker for Lambda or Batch."""
+    from moto.core.config import default_user_config
+
+    default_user_config["stepfunctions"] = {"execute_state_machine": True}
+    default_user_config["lambda"] = {"use_docker": False}
+    default_user_config["batch"] = {"use_docker": False}
+
+
+class EmbeddedAws:
+    def __init__(self, region: str = "us-east-1", timings: Timings | None = None):
+        self.region = region
+        self.account = ACCOUNT
+        self.timings = timings or Timings()
+        self.signals = Signals()
+        self.faults = Faults()
+        self.readiness = moto_gaps.READINESS
+        self.runtime = LambdaRuntime(self.signals, region)
+        self.bus = EventBus(self.runtime, self.account, region)
+        self.batch = BatchDataPlane(
+            self.account,
+            region,
+            self.faults,
+            self.timings,
+            publish=self._publish_job_event,
+            logs=ContainerLogWriter(region),
+            tags_of=self._tags_of,
+        )
+        self.deployer = Deployer(self.runtime, self.account, region)
+        self.stacks: dict[str, Stack] = {}
+        self.endpoint = ""
+        self._server: Any = None
+        self._saved_settings: dict[str, str | None] = {}
+
+    # -- life -----------------------------------------------------------------------------------------------
+    def start(self) -> EmbeddedAws:
+        from moto.core.models import reset_model_data
+        from moto.server import ThreadedMotoServer
+
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
+        moto_gaps.install()
+        moto_hooks.install()
+        _configure_moto()
+        reset_model_data()
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self._server.start()
+        host, port = self._server.get_host_and_port()
+        self.endpoint = f"http://{host}:{port}"
+        self._point_process_at(port)
+        moto_hooks.activate(self)
+        return self
+
+    def _point_process_at(self, port: int) -> None:
+        self._saved_settings = {name: os.environ.get(name) for name in _AWS_SETTINGS}
+        for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
+            os.environ.pop(name, None)
+        os.environ.update(
+            {
+                "AWS_ENDPOINT_URL": self.endpoint,
+                "AWS_ACCESS_KEY_ID": "embedded",
+                "AWS_SECRET_ACCESS_KEY": "embedded",
+                "AWS_DEFAULT_REGION": self.region,
+                "AWS_REGION": self.region,
+                "MOTO_PORT": str(port),  # where moto's Step Functions engine calls Lambda and other services
+            }
+        )
+
+    def stop(self) -> None:
+        self.batch.stop()
+        self.runtime.wait_async_idle(timeout=10)
+        self.runtime.close()
+        moto_hooks.activate(None)
+        self.readiness.reset()
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+        for name, value in self._saved_settings.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+    def __enter__(self) -> EmbeddedAws:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- use ------------------------------------------------------------------------------------------------
+    def deploy(
+        self,
+        template: Path = REPO_ROOT / "template.yaml",
+        stack_name: str = "batch-on-eks",
+        parameters: dict[str, str] | None = None,
+    ) -> Stack:
+        """Create the template's resources in the embedded AWS (see :mod:`local.deploy`)."""
+        stack = self.deployer.deploy(template, stack_name, parameters)
+        self.stacks[stack_name] = stack
+        return stack
+
+    def client(self, service: str) -> Any:
+        return boto3.client(service, region_name=self.region)
+
+    def publish_aws_event(
+        self, source: str, detail_type: str, detail: dict[str, Any], resources: list[str]
+    ) -> Delivery:
+        """Emit an event as an AWS service does, on the default bus."""
+        return self.bus.publish(aws_event(source, detail_type, detail, self.account, self.region, resources))
+
+    def wait_idle(self, timeout: float = 60.0) -> bool:
+        """Wait until no emulated job runs and no asynchronous invocation is pending (a bound, not a sync).
+
+        Held events are not waited for: they wait for their release signal (``delivered:<jobId>:<STATUS>``
+        fires once a released event has been handled).
+        """
+        jobs_done = self.batch.wait_idle(timeout)
+        return jobs_done and self.runtime.wait_async_idle(timeout)
+
+    # -- Batch's events -----------------------------------------------------------------------------------
+    def _tags_of(self, arn: str) -> dict[str, str]:
+        from moto.batch.models import batch_backends
+
+        tags: dict[str, str] = batch_backends[self.account][self.region].list_tags_for_resource(arn)
+        return tags
+
+    def _publish_job_event(self, job: EmulatedJob, detail: dict[str, Any]) -> None:
+        """Emit a "Batch Job State Change" event for ``job``, with the faults asked for that job."""
+        status = detail["status"]
+        fault = self.faults.event_fault(job.name)
+        if status in fault.drop:
+            self.signals.fire(f"dropped:{job.job_id}:{status}")
+            return
+        message = aws_event(
+            "aws.batch", "Batch Job State Change", detail, self.account, self.region, [detail["jobArn"]]
+        )
+        copies = 2 if status in fault.duplicate else 1
+        hold = fault.hold.get(status)
+
+        def deliver() -> None:
+            if hold is not None:
+                self.signals.wait(hold.format(jobId=job.job_id), timeout=HOLD_BOUND_SECONDS)
+            for _ in range(copies):
+                self.bus.publish(json.loads(json.dumps(message))).done.wait(DELIVERY_BOUND_SECONDS)
+            self.signals.fire(f"delivered:{job.job_id}:{status}")
+
+        if hold is None:
+            deliver()
+        else:
+            threading.Thread(target=deliver, name=f"held-event-{job.job_id}-{status}", daemon=True).start()
