@@ -232,26 +232,24 @@ def _emulated(job_id: str) -> EmulatedJob | None:
     return _active.batch.jobs.get(job_id) if _active else None
 
 
-def _terminate_job(self: BatchResponse) -> str:
-    job = _emulated(str(self._get_param("jobId")))
+def _stop_job(response: BatchResponse, original: Callable[[BatchResponse], str], *, cancel: bool) -> str:
+    """TerminateJob (any time before the end) or CancelJob (only before STARTING) of an emulated job."""
+    job = _emulated(str(response._get_param("jobId")))
     if job is None:
-        return _original_terminate(self)
-    reason = str(self._get_param("reason") or "")
+        return original(response)
+    reason = str(response._get_param("reason") or "")
     if not reason:
         raise _client_error("'reason' is a required field (cannot be an empty string)")
-    job.terminate(reason)
+    job.terminate(reason, only_before_starting=cancel)
     return ""
+
+
+def _terminate_job(self: BatchResponse) -> str:
+    return _stop_job(self, _original_terminate, cancel=False)
 
 
 def _cancel_job(self: BatchResponse) -> str:
-    job = _emulated(str(self._get_param("jobId")))
-    if job is None:
-        return _original_cancel(self)
-    reason = str(self._get_param("reason") or "")
-    if not reason:
-        raise _client_error("'reason' is a required field (cannot be an empty string)")
-    job.terminate(reason, only_before_starting=True)
-    return ""
+    return _stop_job(self, _original_cancel, cancel=True)
 
 
 def _describe(self: Job) -> dict[str, Any]:
