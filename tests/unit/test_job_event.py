@@ -1,0 +1,212 @@
+"""The "Batch Job State Change" models: the documented EKS event, one with every EKS field missing, and
+one with unknown fields at every level all parse; the helpers find the pod, node and exit code."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from batch_on_eks.models.job_event import BatchJobDetail, BatchJobStateChangeEvent, PodLocation
+from batch_on_eks.models.job_status import JobStatus
+
+EVENTS = Path(__file__).resolve().parent.parent / "events"
+
+
+def load_event(name: str) -> dict[str, Any]:
+    return json.loads((EVENTS / f"{name}.json").read_text())
+
+
+def detail(**fields: Any) -> BatchJobDetail:
+    base = {"jobName": "j", "jobId": "1234", "jobQueue": "arn:aws:batch:r:1:job-queue/q", "status": "RUNNING"}
+    return BatchJobDetail.model_validate(base | fields)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "batch_job_state_change_eks_succeeded",
+        "batch_job_state_change_eks_minimal",
+        "batch_job_state_change_eks_extra_fields",
+    ],
+)
+def test_every_fixture_parses(name: str) -> None:
+    # Given an EventBridge event as Batch sends it
+    raw = load_event(name)
+    # When it is parsed
+    event = BatchJobStateChangeEvent.model_validate(raw)
+    # Then the envelope and the detail are read
+    assert event.detail_type == "Batch Job State Change"
+    assert event.source == "aws.batch"
+    assert event.detail.job_id == raw["detail"]["jobId"]
+    assert event.detail.status == JobStatus(raw["detail"]["status"])
+
+
+def test_documented_event_gives_pod_node_namespace_and_exit_code() -> None:
+    # Given the documented EKS event of a job that succeeded
+    event = BatchJobStateChangeEvent.model_validate(load_event("batch_job_state_change_eks_succeeded"))
+    job = event.detail
+    # When its helpers are asked
+    pod = job.current_pod()
+    # Then they give the pod, node and namespace of the last attempt, and the exit code
+    assert pod == PodLocation(
+        pod_name="aws-batch.5f2c6e0c-1d2a-4b7e-9b5e-1c3f0a7d8e21",
+        node_name="ip-10-1-123-45.ec2.internal",
+        namespace="doeks-aws-batch",
+    )
+    assert job.exit_code() == 0
+    assert job.container_reason() == "Completed"
+    assert job.exit_code("application") == 0
+    assert job.created_at == 1715679701234
+    assert job.stopped_at == 1715679751789
+    assert str(job.eks_attempts[0].containers[0].container_id).startswith("3c7b9b64")
+    assert job.finished_attempts == 1
+    assert not job.needs_describe()
+    assert not job.is_array_parent
+    assert not job.is_array_child
+
+
+def test_minimal_event_has_no_pod_and_needs_describe() -> None:
+    # Given a terminal event with every EKS field missing
+    event = BatchJobStateChangeEvent.model_validate(load_event("batch_job_state_change_eks_minimal"))
+    job = event.detail
+    # When its helpers are asked
+    # Then they know nothing, and the caller must fall back to DescribeJobs
+    assert job.current_pod() is None
+    assert job.exit_code() is None
+    assert job.container_reason() is None
+    assert job.created_at is None
+    assert job.eks_attempts == []
+    assert job.attempts == []
+    assert job.finished_attempts == 0
+    assert job.needs_describe()
+
+
+def test_unknown_fields_are_ignored_and_known_ones_still_read() -> None:
+    # Given an event with unknown fields at every level (an array child with two containers)
+    event = BatchJobStateChangeEvent.model_validate(load_event("batch_job_state_change_eks_extra_fields"))
+    job = event.detail
+    # When its helpers are asked
+    # Then the known fields are read as usual
+    assert job.current_pod() == PodLocation(
+        "aws-batch.1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e-2", "ip-10-1-7-89.ec2.internal", "doeks-aws-batch"
+    )
+    assert job.exit_code() == 3
+    assert job.container_reason() == "Error"
+    assert job.exit_code("sidecar") == 137
+    assert job.container_reason("sidecar") == "OOMKilled"
+    assert job.exit_code("no-such-container") is None
+    assert job.is_array_child
+    assert not job.is_array_parent
+    assert not job.needs_describe()
+
+
+def test_null_lists_read_as_empty() -> None:
+    # Given a detail whose lists are null
+    # When it is parsed
+    job = detail(eksAttempts=None, attempts=None, eksProperties={"podProperties": {"containers": None}})
+    # Then they are empty lists
+    assert job.eks_attempts == []
+    assert job.attempts == []
+    assert job.pod_properties is not None
+    assert job.pod_properties.containers == []
+
+
+def test_snake_case_names_are_accepted_too() -> None:
+    # Given a detail built with the Python names
+    # When it is parsed
+    job = BatchJobDetail.model_validate(
+        {"job_name": "j", "job_id": "1", "job_queue": "q", "status": "RUNNABLE"}
+    )
+    # Then it reads like the camelCase JSON
+    assert job.job_name == "j"
+    assert job.status is JobStatus.RUNNABLE
+
+
+def test_pod_properties_alone_give_the_pod_without_namespace() -> None:
+    # Given a RUNNING event of a first attempt: only podProperties names the pod
+    job = detail(eksProperties={"podProperties": {"podName": "p1", "nodeName": "n1", "containers": [{}]}})
+    # When the current pod is asked
+    # Then podProperties give it; the namespace is unknown
+    assert job.current_pod() == PodLocation("p1", "n1", None)
+    assert job.exit_code() is None
+    assert not job.needs_describe()  # not terminal
+
+
+def test_a_running_retry_names_its_new_pod_not_the_finished_attempt() -> None:
+    # Given attempt 2 RUNNING: eksAttempts holds attempt 1 (exit 1); podProperties name the new pod
+    job = detail(
+        eksAttempts=[
+            {
+                "podName": "p1",
+                "nodeName": "n1",
+                "podNamespace": "ns",
+                "containers": [{"name": "app", "exitCode": 1, "reason": "Error"}],
+            }
+        ],
+        eksProperties={"podProperties": {"podName": "p2", "nodeName": "n2", "containers": [{"name": "app"}]}},
+    )
+    # When the current pod and exit code are asked
+    # Then they are those of attempt 2: its pod, and no exit code yet
+    assert job.current_pod() == PodLocation("p2", "n2", "ns")
+    assert job.exit_code() is None
+    assert job.container_reason() is None
+
+
+@pytest.mark.parametrize(
+    ("fields", "needs"),
+    [
+        pytest.param({"status": "RUNNING"}, False, id="non-terminal-never"),
+        pytest.param({"status": "SUCCEEDED"}, True, id="terminal-without-pod"),
+        pytest.param(
+            {"status": "FAILED", "eksAttempts": [{"podName": "p", "containers": [{"exitCode": 1}]}]},
+            True,
+            id="terminal-without-node",
+        ),
+        pytest.param(
+            {"status": "FAILED", "eksAttempts": [{"podName": "p", "nodeName": "n", "containers": [{}]}]},
+            True,
+            id="terminal-without-exit-code",
+        ),
+        pytest.param(
+            {
+                "status": "FAILED",
+                "eksAttempts": [{"podName": "p", "nodeName": "n", "containers": [{"exitCode": 2}]}],
+            },
+            False,
+            id="terminal-complete",
+        ),
+        pytest.param(
+            {"status": "SUCCEEDED", "arrayProperties": {"size": 3, "statusSummary": {"SUCCEEDED": 3}}},
+            False,
+            id="array-parent-has-no-pod",
+        ),
+    ],
+)
+def test_needs_describe(fields: dict[str, Any], needs: bool) -> None:
+    # Given a detail with some fields
+    job = detail(**fields)
+    # When asked whether DescribeJobs must fill in
+    # Then only a terminal job's missing pod, node or exit code requires it
+    assert job.needs_describe() is needs
+
+
+@pytest.mark.parametrize(
+    ("job_id", "array_properties", "parent", "child"),
+    [
+        pytest.param("abc", None, False, False, id="single-job"),
+        pytest.param("abc", {"size": 3, "statusSummary": {"RUNNING": 3}}, True, False, id="parent"),
+        pytest.param("abc:1", {"index": 1}, False, True, id="child"),
+        pytest.param("abc:1", None, False, True, id="child-by-id-only"),
+        pytest.param("abc", {"index": 0}, False, True, id="child-by-index-only"),
+    ],
+)
+def test_array_roles(job_id: str, array_properties: dict[str, Any] | None, parent: bool, child: bool) -> None:
+    # Given a job id and its arrayProperties
+    job = detail(jobId=job_id, arrayProperties=array_properties)
+    # When asked its role in an array job
+    # Then parent and child are told apart
+    assert job.is_array_parent is parent
+    assert job.is_array_child is child
