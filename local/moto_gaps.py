@@ -51,6 +51,7 @@ from moto.eks.models import Cluster, EKSBackend, paginated_list
 from moto.eks.responses import EKSResponse
 from moto.iam import models as iam_models
 from moto.moto_api._internal import mock_random as random
+from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
 __all__ = ["READINESS", "ReadinessPolicy", "eks_namespace_for_queue", "install"]
 
@@ -1093,6 +1094,24 @@ def eks_namespace_for_queue(account_id: str, region: str, queue_arn_or_name: str
 
 
 # --------------------------------------------------------------------------------------------
+# Step Functions: StartExecution without a name (AWS names the execution with a UUID; moto used "None")
+# --------------------------------------------------------------------------------------------
+_start_execution = StepFunctionsParserBackend.start_execution
+
+
+def _start_execution_named(
+    self: StepFunctionsParserBackend,
+    state_machine_arn: str,
+    name: Any = None,
+    execution_input: Any = None,
+    trace_header: Any = None,
+) -> Any:
+    return _start_execution(
+        self, state_machine_arn, name or str(random.uuid4()), execution_input, trace_header
+    )
+
+
+# --------------------------------------------------------------------------------------------
 # install
 # --------------------------------------------------------------------------------------------
 _install_lock = threading.Lock()
@@ -1109,6 +1128,7 @@ def install() -> None:
             setattr(EKSResponse, method_name, function)
         _patch_eks_lifecycle(EKSResponse)
         _patch_batch(BatchResponse)
+        setattr(StepFunctionsParserBackend, "start_execution", _start_execution_named)  # noqa: B010
         # CreateServiceLinkedRole names roles from the service: AWS spells these two this way
         iam_models.SERVICE_NAME_CONVERSION.setdefault("batch", "Batch")
         iam_models.SERVICE_NAME_CONVERSION.setdefault("eks", "AmazonEKS")

@@ -278,3 +278,44 @@ def test_a_job_cannot_leave_its_sandbox(
     assert described["eksAttempts"][-1]["containers"][0]["exitCode"] != 0
     assert not Path("/work/escaped").exists()
     assert not Path("/usr/escaped").exists()
+
+
+def test_an_undeliverable_event_goes_to_the_rule_targets_dead_letter_queue(
+    aws: EmbeddedAws, stack: Any
+) -> None:
+    # Given a rule whose function target does not exist, with a dead-letter queue on the target
+    events, sqs = boto3.client("events"), boto3.client("sqs")
+    dead_letters = sqs.create_queue(QueueName=f"dlq-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    dead_letter_arn = sqs.get_queue_attributes(QueueUrl=dead_letters, AttributeNames=["QueueArn"])[
+        "Attributes"
+    ]["QueueArn"]
+    source = f"test.{uuid.uuid4().hex[:8]}"
+    events.put_rule(Name=f"undeliverable-{source}", EventPattern=json.dumps({"source": [source]}))
+    missing_function = f"arn:aws:lambda:us-east-1:{aws.account}:function:no-such-function"
+    events.put_targets(
+        Rule=f"undeliverable-{source}",
+        Targets=[{"Id": "gone", "Arn": missing_function, "DeadLetterConfig": {"Arn": dead_letter_arn}}],
+    )
+    # When an event matching it is put on the bus
+    events.put_events(Entries=[{"Source": source, "DetailType": "probe", "Detail": json.dumps({"n": 1})}])
+    # Then the event sits in the target's dead-letter queue with the error AWS would give
+    messages = sqs.receive_message(QueueUrl=dead_letters, MessageAttributeNames=["All"])["Messages"]
+    assert len(messages) == 1
+    assert json.loads(messages[0]["Body"])["detail"] == {"n": 1}
+    attributes = messages[0]["MessageAttributes"]
+    assert attributes["ERROR_CODE"]["StringValue"] == "ResourceNotFoundException"
+    assert attributes["TARGET_ARN"]["StringValue"] == missing_function
+
+
+def test_an_execution_started_without_a_name_gets_one(stack: Any) -> None:
+    # When an execution is started with no name, as the console and plain CLI calls may
+    sfn = boto3.client("stepfunctions")
+    arn = sfn.start_execution(
+        stateMachineArn=stack.outputs["StateMachineArn"],
+        input=json.dumps({"value": "anon", "second": "echo"}),
+    )["executionArn"]
+    # Then, as on AWS, it is named with a UUID
+    name = sfn.describe_execution(executionArn=arn)["name"]
+    assert str(uuid.UUID(name)) == name
+    assert arn.endswith(f":{name}")
+    sfn.stop_execution(executionArn=arn)
