@@ -57,12 +57,10 @@ class Delivery:
         self._lock = threading.Lock()
         self._pending = 1  # the publisher's own hold, released by seal()
         self.done = threading.Event()
-        self.targets: list[str] = []
 
-    def add(self, function_arn: str) -> None:
+    def add(self) -> None:
         with self._lock:
             self._pending += 1
-            self.targets.append(function_arn)
 
     def finish_one(self) -> None:
         with self._lock:
@@ -127,7 +125,7 @@ class EventBus:
         if delivery is None:
             self.runtime.invoke_async(function, payload)
         else:
-            delivery.add(function.arn)
+            delivery.add()
             self.runtime.invoke_async(function, payload, on_done=delivery.finish_one)
 
     def _dead_letter(

@@ -180,7 +180,6 @@ class LambdaRuntime:
         self._workers: list[threading.Thread] = []
         self._async_pending = 0
         self._async_idle = threading.Condition()
-        self.invocation_hooks: list[Callable[[DeployedFunction, Any], None]] = []
 
     def add_code_paths(self, paths: list[str]) -> None:
         """Make layer contents importable, as Lambda does by extracting layers under /opt."""
@@ -221,8 +220,6 @@ class LambdaRuntime:
             _deadline=time.monotonic() + function.timeout_seconds,
         )
         self.signals.fire(f"invoke:{function.logical_id}")
-        for hook in self.invocation_hooks:
-            hook(function, event)
         try:
             with function_environment(function.runtime_environment()):
                 result = handler(event, context)

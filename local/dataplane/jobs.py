@@ -26,7 +26,6 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from local.dataplane.container_logs import ContainerLogWriter
@@ -486,7 +485,3 @@ class BatchDataPlane:
         for job in list(self.jobs.values()):
             job.terminate(reason)
         self.wait_idle(10)
-
-
-def iso_now() -> str:
-    return datetime.now(UTC).isoformat()
