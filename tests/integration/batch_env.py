@@ -15,6 +15,7 @@ class BatchOnEks:
     namespace: str
     queue_arn: str
     queue_name: str
+    queue_arns: tuple[str, ...] = ()
 
     def register_job_definition(self, name: str, command: list[str], **extra: Any) -> str:
         """A fast job definition of a test's own (the 30-second hello-world runs only in the demo)."""
@@ -36,7 +37,13 @@ class BatchOnEks:
         return str(response["jobDefinitionArn"])
 
 
-def create_batch_on_eks(queue_name: str, namespace: str = "doeks-aws-batch") -> BatchOnEks:
+def create_batch_on_eks(
+    queue_name: str,
+    namespace: str = "doeks-aws-batch",
+    cluster_name: str | None = None,
+    more_queues: tuple[str, ...] = (),
+) -> BatchOnEks:
+    """An EKS cluster and, per queue, a compute environment on it (``<queue>-ce``) and the queue."""
     suffix = uuid.uuid4().hex[:8]
     eks = boto3.client("eks")
     batch = boto3.client("batch")
@@ -49,32 +56,47 @@ def create_batch_on_eks(queue_name: str, namespace: str = "doeks-aws-batch") -> 
     group = ec2.create_security_group(GroupName=f"nodes-{suffix}", Description="nodes", VpcId=vpc)["GroupId"]
     role = iam.create_role(RoleName=f"cluster-{suffix}", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
     cluster = eks.create_cluster(
-        name=f"test-{suffix}",
+        name=cluster_name or f"test-{suffix}",
         roleArn=role,
         resourcesVpcConfig={"subnetIds": [subnet]},
     )["cluster"]
     profile = iam.create_instance_profile(InstanceProfileName=f"batch-{suffix}")["InstanceProfile"]["Arn"]
-    ce_name = f"{queue_name}-ce"
-    batch.create_compute_environment(
-        computeEnvironmentName=ce_name,
-        type="MANAGED",
-        state="ENABLED",
-        computeResources={
-            "type": "EC2",
-            "minvCpus": 0,
-            "maxvCpus": 16,
-            "instanceTypes": ["m5.large"],
-            "subnets": [subnet],
-            "securityGroupIds": [group],
-            "instanceRole": profile,
-            "allocationStrategy": "BEST_FIT_PROGRESSIVE",
-        },
-        eksConfiguration={"eksClusterArn": cluster["arn"], "kubernetesNamespace": namespace},
+    queue_arns = []
+    for name in (queue_name, *more_queues):
+        batch.create_compute_environment(
+            computeEnvironmentName=f"{name}-ce",
+            type="MANAGED",
+            state="ENABLED",
+            computeResources={
+                "type": "EC2",
+                "minvCpus": 0,
+                "maxvCpus": 16,
+                "instanceTypes": ["m5.large"],
+                "subnets": [subnet],
+                "securityGroupIds": [group],
+                "instanceRole": profile,
+                "allocationStrategy": "BEST_FIT_PROGRESSIVE",
+            },
+            eksConfiguration={"eksClusterArn": cluster["arn"], "kubernetesNamespace": namespace},
+        )
+        queue = batch.create_job_queue(
+            jobQueueName=name,
+            state="ENABLED",
+            priority=1,
+            computeEnvironmentOrder=[{"order": 1, "computeEnvironment": f"{name}-ce"}],
+        )
+        queue_arns.append(queue["jobQueueArn"])
+    return BatchOnEks(cluster["arn"], namespace, queue_arns[0], queue_name, tuple(queue_arns))
+
+
+def register_environment(table_name: str, name: str, env: BatchOnEks, status: str = "READY") -> None:
+    """The environments table's record of an environment (what the provisioning workflow will write)."""
+    boto3.resource("dynamodb").Table(table_name).put_item(
+        Item={
+            "name": name,
+            "status": status,
+            "namespace": env.namespace,
+            "clusterArn": env.cluster_arn,
+            "jobQueues": dict(zip(("onDemand", "spot"), env.queue_arns, strict=False)),
+        }
     )
-    queue = batch.create_job_queue(
-        jobQueueName=queue_name,
-        state="ENABLED",
-        priority=1,
-        computeEnvironmentOrder=[{"order": 1, "computeEnvironment": ce_name}],
-    )
-    return BatchOnEks(cluster["arn"], namespace, queue["jobQueueArn"], queue_name)

@@ -21,6 +21,10 @@ class Settings(BaseModel):
     finished_run_retention_days: int = Field(alias="FINISHED_RUN_RETENTION_DAYS", ge=1, le=3650)
     aws_region: str = Field(alias="AWS_REGION", min_length=1)
 
+    @property
+    def finished_run_ttl_seconds(self) -> int:
+        return self.finished_run_retention_days * 86400
+
 
 def load_settings() -> Settings:
     """Read the settings from the environment (cheap; read per invocation, never cached at import)."""

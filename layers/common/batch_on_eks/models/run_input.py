@@ -100,11 +100,15 @@ class RunJobInput(CamelCaseModel):
     retry_attempts: int | None = Field(default=None, ge=1, le=10)
     timeout_seconds: int | None = Field(default=None, ge=60, description="Batch's per-attempt time limit.")
     tags: dict[str, str] | None = None
+    # Both accept small values on purpose: the emulator's tests and the benchmark scale time down.
     runnable_timeout_seconds: int = Field(
-        default=3600, ge=60, description="How long the job may stay RUNNABLE before the run fails."
+        default=3600,
+        ge=1,
+        le=7 * 86400,
+        description="How long the job may stay RUNNABLE before the run fails.",
     )
     heartbeat_seconds: int = Field(
-        default=300, ge=10, le=3600, description="No event for this long: reconcile with DescribeJobs."
+        default=300, ge=1, le=3600, description="No event for this long: reconcile with DescribeJobs."
     )
 
     @field_validator("environment")

@@ -1,0 +1,13 @@
+"""Result step: the run's outcome with pod, node and CloudWatch log links (``error``/``cause`` on failure)."""
+
+from typing import Any
+
+from batch_on_eks.logic.run_job import result
+from batch_on_eks.observability import logger
+from batch_on_eks.settings import load_settings
+
+
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    logger.append_keys(run_id=event.get("runId"))
+    return result(str(event["runId"]), load_settings())

@@ -1,0 +1,15 @@
+"""SubmitAndWait step (``lambda:invoke.waitForTaskToken``): store the task token, submit the run's job
+once, and end the task at once if the job has already ended. Otherwise Batch's events end it."""
+
+from typing import Any
+
+from batch_on_eks.logic.run_job import submit_and_wait
+from batch_on_eks.observability import logger
+from batch_on_eks.settings import load_settings
+
+
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    logger.append_keys(run_id=event.get("runId"))
+    submit_and_wait(str(event["runId"]), str(event["taskToken"]), load_settings())
+    return {}

@@ -1,0 +1,13 @@
+"""Validate step of the run-job workflow: check the input and the environment, record the run."""
+
+from typing import Any
+
+from batch_on_eks.logic.run_job import validate
+from batch_on_eks.observability import logger
+from batch_on_eks.settings import load_settings
+
+
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    logger.append_keys(run_id=event.get("runId"))
+    return validate(str(event["runId"]), event.get("input"), load_settings())
