@@ -1,11 +1,10 @@
-"""``make demo``: the blueprint's hello-world job on the embedded AWS, without an AWS account.
+"""``make demo``: the blueprint walkthrough's job, through the control plane, on the embedded AWS.
 
-This first version stands up what the blueprint's Terraform would (an EKS cluster, an on-demand compute
-environment on it in the ``doeks-aws-batch`` namespace, the ``<name>-JQ1_OD`` queue and the
-``<name>-hello-world`` job definition) directly with boto3 in the embedded AWS, deploys ``template.yaml``
-into it, and runs the hello-world job: its real command, confined. Each status is printed as its
-"Batch Job State Change" event is emitted, then the pod, the node and the job's log lines from CloudWatch
-Logs. Later versions drive the control plane's own state machines instead.
+It deploys ``template.yaml`` into the embedded AWS, stands up the blueprint's environment directly (the
+provisioning workflow will do that later), and starts the run-job state machine twice at once: the
+hello-world job on the on-demand queue and on the Spot queue. Each status is printed as the control plane
+records its "Batch Job State Change" event; then each run's pod, node, log links and the job's log lines
+(``Hello World!``, printed by the job definition's own command, run confined by the emulator).
 """
 
 from __future__ import annotations
@@ -18,109 +17,93 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-import boto3
-
-from local.dataplane.jobs import EmulatedJob, Timings
+from local.blueprint import stand_up
+from local.dataplane.jobs import Timings
 from local.embedded_aws import REPO_ROOT, EmbeddedAws
 
-NAME = "doeks-aws-batch"
-NAMESPACE = "doeks-aws-batch"
-HELLO_WORLD = {
-    "name": "application-hello",
-    "image": "public.ecr.aws/amazonlinux/amazonlinux:2023",
-    "command": ["/bin/sh", "-c", "sleep 30 && echo 'Hello World!'"],
-    "resources": {"limits": {"cpu": "1", "memory": "1024Mi"}, "requests": {"cpu": "1", "memory": "1024Mi"}},
-}
+RUN_BOUND_SECONDS = 180
 
 
 def say(message: str) -> None:
     print(f"{datetime.now(UTC):%H:%M:%S} {message}", flush=True)
 
 
-def blueprint_environment(aws: EmbeddedAws) -> tuple[str, str, str]:
-    """What the blueprint's Terraform creates, made directly: (cluster ARN, queue, job definition ARN)."""
-    ec2, iam, eks, batch = (aws.client(s) for s in ("ec2", "iam", "eks", "batch"))
-    vpc = ec2.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]
-    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.1.128.0/18")["Subnet"]["SubnetId"]
-    group = ec2.create_security_group(GroupName=f"{NAME}-nodes", Description="nodes", VpcId=vpc)["GroupId"]
-    trust = json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {"Effect": "Allow", "Principal": {"Service": "eks.amazonaws.com"}, "Action": "sts:AssumeRole"}
-            ],
-        }
+def follow(aws: EmbeddedAws, runs_table: str, runs: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """Print each run's statuses as they are recorded; return the executions once all have ended."""
+    sfn, dynamodb = aws.client("stepfunctions"), aws.client("dynamodb")
+    printed: dict[str, int] = dict.fromkeys(runs, 0)
+    ended: dict[str, dict[str, Any]] = {}
+    deadline = time.monotonic() + RUN_BOUND_SECONDS
+    while len(ended) < len(runs) and time.monotonic() < deadline:
+        for label, arn in runs.items():
+            run_id = arn.rsplit(":", 1)[-1]
+            item = dynamodb.get_item(TableName=runs_table, Key={"runId": {"S": run_id}}, ConsistentRead=True)
+            timeline = item.get("Item", {}).get("timeline", {}).get("L", [])
+            for entry in timeline[printed[label] :]:
+                fields = entry["M"]
+                at = datetime.fromtimestamp(int(fields["at"]["N"]) / 1000, UTC)
+                status, attempt = fields["status"]["S"], fields["attempt"]["N"]
+                say(f"  [{label:<9}] {status:<9} (event time {at:%H:%M:%S}, attempt {attempt})")
+            printed[label] = len(timeline)
+            if label not in ended:
+                description = sfn.describe_execution(executionArn=arn)
+                if description["status"] != "RUNNING":
+                    ended[label] = description
+        time.sleep(0.2)
+    return ended
+
+
+def show(aws: EmbeddedAws, label: str, execution: dict[str, Any]) -> bool:
+    say(f"[{label}] execution {execution['status']}")
+    if execution["status"] != "SUCCEEDED":
+        say(f"[{label}] error {execution.get('error')}: {execution.get('cause')}")
+        return False
+    output = json.loads(execution["output"])
+    say(f"[{label}] job {output['jobId']} {output['status']} exit code {output['exitCode']}")
+    say(f"[{label}] pod {output['podName']} on node {output['nodeName']} in namespace {output['namespace']}")
+    links = output["logLinks"]
+    say(f"[{label}] log stream   {links['logStreamUrl']}")
+    say(f"[{label}] log group    {links['logGroupUrl']}")
+    say(f"[{label}] Logs Insights {links['insightsUrl']}")
+    events = aws.client("logs").get_log_events(
+        logGroupName=links["logGroup"], logStreamName=links["logStream"]
     )
-    role = iam.create_role(RoleName=f"{NAME}-cluster", AssumeRolePolicyDocument=trust)["Role"]["Arn"]
-    cluster = eks.create_cluster(name=NAME, roleArn=role, resourcesVpcConfig={"subnetIds": [subnet]})[
-        "cluster"
-    ]
-    say(f"EKS cluster {NAME} created")
-    profile = iam.create_instance_profile(InstanceProfileName=f"{NAME}-batch")["InstanceProfile"]["Arn"]
-    batch.create_compute_environment(
-        computeEnvironmentName=f"{NAME}-CE1_OD",
-        type="MANAGED",
-        state="ENABLED",
-        computeResources={
-            "type": "EC2",
-            "minvCpus": 0,
-            "maxvCpus": 256,
-            "instanceTypes": ["optimal"],
-            "subnets": [subnet],
-            "securityGroupIds": [group],
-            "instanceRole": profile,
-            "allocationStrategy": "BEST_FIT_PROGRESSIVE",
-        },
-        eksConfiguration={"eksClusterArn": cluster["arn"], "kubernetesNamespace": NAMESPACE},
-    )
-    queue = f"{NAME}-JQ1_OD"
-    batch.create_job_queue(
-        jobQueueName=queue,
-        state="ENABLED",
-        priority=1,
-        computeEnvironmentOrder=[{"order": 1, "computeEnvironment": f"{NAME}-CE1_OD"}],
-    )
-    definition = batch.register_job_definition(
-        jobDefinitionName=f"{NAME}-hello-world",
-        type="container",
-        eksProperties={"podProperties": {"containers": [HELLO_WORLD]}},
-    )["jobDefinitionArn"]
-    say(f"compute environment {NAME}-CE1_OD, job queue {queue}, job definition {NAME}-hello-world ready")
-    return cluster["arn"], queue, definition
+    for event in events["events"]:
+        say(f"[{label}] log: {json.loads(event['message'])['log']}")
+    return True
 
 
 def run(keep: bool) -> int:
     with EmbeddedAws(timings=Timings(runnable=1.0, starting=2.0)) as aws:
         say(f"embedded AWS on {aws.endpoint}")
+        aws.runtime.environment_overrides["POWERTOOLS_LOG_LEVEL"] = "WARNING"  # the functions' INFO logs
         stack = aws.deploy(REPO_ROOT / "template.yaml", "batch-on-eks")
-        say(f"template.yaml deployed: {', '.join(sorted(stack.resources))}")
-        cluster_arn, queue, definition = blueprint_environment(aws)
-
-        def print_status(job: EmulatedJob, detail: dict[str, Any]) -> None:
-            pod = detail.get("eksProperties", {}).get("podProperties", {}).get("podName", "")
-            say(f"  {detail['status']:<10} {pod}")
-
-        aws.batch.observers.append(print_status)
-        job_id = aws.client("batch").submit_job(
-            jobName=f"doeks_hello_example_{uuid.uuid4().hex[:6]}", jobQueue=queue, jobDefinition=definition
-        )["jobId"]
-        say(f"submitted the hello-world job {job_id} to {queue} (its command sleeps 30 s)")
-        if not aws.batch.done_event(job_id).wait(120):
-            say("the job did not finish within 120 s")
-            return 1
-        job = aws.client("batch").describe_jobs(jobs=[job_id])["jobs"][0]
-        attempt = job["eksAttempts"][-1]
-        say(f"status {job['status']}; pod {attempt['podName']} on node {attempt['nodeName']}")
-        group = f"/aws/containerinsights/{cluster_arn.rsplit('/', 1)[-1]}/application"
-        logs = aws.client("logs")
-        streams = logs.describe_log_streams(logGroupName=group, logStreamNamePrefix=attempt["nodeName"])
-        for stream in streams["logStreams"]:
-            if attempt["podName"] in stream["logStreamName"]:
-                say(f"log stream {group} {stream['logStreamName']}")
-                for event in logs.get_log_events(logGroupName=group, logStreamName=stream["logStreamName"])[
-                    "events"
-                ]:
-                    say(f"  log: {json.loads(event['message'])['log']}")
+        say(f"template.yaml deployed ({len(stack.resources)} resources)")
+        environment = stand_up(aws, stack.outputs["EnvironmentsTableName"])
+        say(
+            f"environment {environment.name}: EKS cluster, namespace {environment.namespace}, "
+            f"queues {', '.join(q.rsplit('/', 1)[-1] for q in environment.queues.values())}, "
+            f"job definition {environment.name}-hello-world"
+        )
+        sfn = aws.client("stepfunctions")
+        runs = {}
+        for label, queue in (("on-demand", "JQ1_OD"), ("spot", "JQ1_SPOT")):
+            run_input = {
+                "environment": environment.name,
+                "jobQueue": f"{environment.name}-{queue}",
+                "jobName": "doeks_hello_example",
+            }
+            runs[label] = sfn.start_execution(
+                stateMachineArn=stack.outputs["RunJobStateMachineArn"],
+                name=f"hello-{label}-{uuid.uuid4().hex[:8]}",
+                input=json.dumps(run_input),
+            )["executionArn"]
+            say(f"started run-job ({label}): {json.dumps(run_input)}")
+        say("the hello-world command sleeps 30 s; statuses as the control plane records their events:")
+        ended = follow(aws, stack.outputs["RunsTableName"], runs)
+        ok = len(ended) == len(runs) and all(
+            [show(aws, label, ended[label]) for label in runs if label in ended]
+        )
         if keep:
             say(f"--keep: the embedded AWS stays up on {aws.endpoint}; Ctrl-C stops it")
             try:
@@ -128,17 +111,14 @@ def run(keep: bool) -> int:
                     time.sleep(3600)
             except KeyboardInterrupt:
                 say("stopping")
-        return 0 if job["status"] == "SUCCEEDED" else 1
+        return 0 if ok else 1
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="make demo", description=__doc__.splitlines()[0] if __doc__ else None
-    )
+    parser = argparse.ArgumentParser(prog="make demo", description="The blueprint's job on the embedded AWS.")
     parser.add_argument("--keep", action="store_true", help="leave the embedded AWS running until Ctrl-C")
     return run(parser.parse_args(argv).keep)
 
 
 if __name__ == "__main__":
-    boto3.set_stream_logger("botocore", level=40)
     sys.exit(main())

@@ -20,7 +20,7 @@ from typing import Any
 
 import boto3
 
-from local import moto_gaps, moto_hooks
+from local import call_recorder, moto_gaps, moto_hooks
 from local.dataplane.container_logs import ContainerLogWriter
 from local.dataplane.faults import Faults
 from local.dataplane.jobs import BatchDataPlane, EmulatedJob, Timings
@@ -48,6 +48,10 @@ _AWS_SETTINGS = (
 # What each event delivery may take before the emulator moves on without it (a bound, not a sync).
 DELIVERY_BOUND_SECONDS = 60.0
 HOLD_BOUND_SECONDS = 120.0
+# One moto server per process, kept across embedded AWSes (each starts with moto's backends reset): the
+# functions' boto3 clients are created once per Lambda container and cached, as on AWS, and so keep the
+# endpoint they were made with.
+_SERVER: Any = None
 
 
 def _configure_moto() -> None:
@@ -86,16 +90,25 @@ class EmbeddedAws:
 
     # -- life -----------------------------------------------------------------------------------------------
     def start(self) -> EmbeddedAws:
+        from moto.core.base_backend import BackendDict
         from moto.core.models import reset_model_data
         from moto.server import ThreadedMotoServer
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
+        # moto's ASL engine logs every failure it evaluates (a caught error, an IsPresent miss) at ERROR;
+        # executions' histories carry them, with the error and cause.
+        logging.getLogger("moto.stepfunctions.parser.asl.component.eval_component").setLevel(logging.CRITICAL)
         moto_gaps.install()
         moto_hooks.install()
+        call_recorder.install()
         _configure_moto()
+        BackendDict.reset()  # each embedded AWS starts empty: moto's backends are process-wide
         reset_model_data()
-        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        self._server.start()
+        global _SERVER
+        if _SERVER is None:
+            _SERVER = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+            _SERVER.start()
+        self._server = _SERVER
         host, port = self._server.get_host_and_port()
         self.endpoint = f"http://{host}:{port}"
         self._point_process_at(port)
@@ -123,9 +136,7 @@ class EmbeddedAws:
         self.runtime.close()
         moto_hooks.activate(None)
         self.readiness.reset()
-        if self._server is not None:
-            self._server.stop()
-            self._server = None
+        self._server = None  # the server stays up for the next embedded AWS (see _SERVER)
         for name, value in self._saved_settings.items():
             if value is None:
                 os.environ.pop(name, None)
@@ -152,6 +163,11 @@ class EmbeddedAws:
 
     def client(self, service: str) -> Any:
         return boto3.client(service, region_name=self.region)
+
+    @property
+    def calls(self) -> list[call_recorder.RecordedCall]:
+        """Every AWS call a function's handler has made in this process (:mod:`local.call_recorder`)."""
+        return call_recorder.RECORDER.calls
 
     def publish_aws_event(
         self, source: str, detail_type: str, detail: dict[str, Any], resources: list[str]

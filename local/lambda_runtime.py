@@ -72,6 +72,12 @@ class _FunctionEnviron(MutableMapping[str, str]):
         return dict(self._view())
 
 
+def current_function_name() -> str | None:
+    """The name of the function whose handler runs in this thread (None outside handlers)."""
+    overlay = _FUNCTION_ENV.get()
+    return overlay.get("AWS_LAMBDA_FUNCTION_NAME") if overlay else None
+
+
 def _install_environ_overlay() -> None:
     if not isinstance(os.environ, _FunctionEnviron):
         os.environ = _FunctionEnviron(os.environ)  # type: ignore[assignment]  # noqa: B003 - an overlay, not a reset
@@ -117,7 +123,8 @@ class DeployedFunction:
     invoke_config: InvokeConfig = field(default_factory=InvokeConfig)
     _handler: Callable[[Any, Any], Any] | None = None
 
-    def load_handler(self) -> Callable[[Any, Any], Any]:
+    def load_handler(self, environment: Mapping[str, str] | None = None) -> Callable[[Any, Any], Any]:
+        """Import the handler (once), with ``environment`` as the function sees it (its init phase)."""
         if self._handler is None:
             module_file, _, attribute = self.handler.rpartition(".")
             path = self.code_dir / (module_file.replace(".", "/") + ".py")
@@ -127,7 +134,7 @@ class DeployedFunction:
                 raise FileNotFoundError(f"{self.logical_id}: no handler module at {path}")
             module: ModuleType = importlib.util.module_from_spec(spec)
             sys.modules[module_name] = module
-            with function_environment(self.runtime_environment()):
+            with function_environment(environment or self.runtime_environment()):
                 spec.loader.exec_module(module)
             self._handler = getattr(module, attribute)
         return self._handler
@@ -173,6 +180,8 @@ class LambdaRuntime:
         self.signals = signals
         self.region = region
         self.async_retry_delay_seconds = async_retry_delay_seconds
+        # laid over every function's own variables (e.g. a quieter POWERTOOLS_LOG_LEVEL for the demo)
+        self.environment_overrides: dict[str, str] = {}
         self._functions: dict[str, DeployedFunction] = {}
         self._async_queue: queue.Queue[tuple[DeployedFunction, bytes, Callable[[], None] | None] | None] = (
             queue.Queue()
@@ -210,7 +219,8 @@ class LambdaRuntime:
     def invoke(self, function: DeployedFunction, payload: bytes) -> InvokeResult:
         """Run the handler once, in this thread, and report its result or error as Lambda does."""
         event = json.loads(payload) if payload else {}
-        handler = function.load_handler()
+        environment = {**function.runtime_environment(), **self.environment_overrides}
+        handler = function.load_handler(environment)
         context = LambdaContext(
             function_name=function.name,
             invoked_function_arn=function.arn,
@@ -221,7 +231,7 @@ class LambdaRuntime:
         )
         self.signals.fire(f"invoke:{function.logical_id}")
         try:
-            with function_environment(function.runtime_environment()):
+            with function_environment(environment):
                 result = handler(event, context)
             return InvokeResult(payload=json.dumps(result).encode(), function_error=None)
         except Exception as error:

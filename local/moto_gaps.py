@@ -15,6 +15,8 @@ What is filled here (``install()`` patches moto's classes in place; nothing is c
   ``containerOrchestrationType: EKS``), defaults ``serviceRole`` to the Batch service-linked role
   (created when missing, as Batch does), and follows ``READINESS`` (CREATING, then VALID or
   INVALID). CreateJobQueue/UpdateJobQueue keep ``jobStateTimeLimitActions``.
+* Step Functions: a task token answered (SendTaskSuccess/Failure) while its task's Lambda still runs
+  ends the task, as on AWS, instead of being ignored until the heartbeat lapses.
 * Every EKS and Batch request is validated against botocore's service model before moto sees it
   (``_validate_request``), answering 400 with the service's own error code when invalid.
 
@@ -51,6 +53,7 @@ from moto.eks.models import Cluster, EKSBackend, paginated_list
 from moto.eks.responses import EKSResponse
 from moto.iam import models as iam_models
 from moto.moto_api._internal import mock_random as random
+from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackEndpoint, HeartbeatEndpoint
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
 __all__ = ["READINESS", "ReadinessPolicy", "eks_namespace_for_queue", "install"]
@@ -1112,6 +1115,23 @@ def _start_execution_named(
 
 
 # --------------------------------------------------------------------------------------------
+# Step Functions: a task token answered while the task's Lambda still runs. On AWS the token is live
+# from the moment the task is scheduled; moto sets up a task's heartbeat endpoint only once the Lambda
+# has returned, and its heartbeat wait then ignores the outcome already received: the task lapsed.
+# --------------------------------------------------------------------------------------------
+_setup_heartbeat_endpoint = CallbackEndpoint.setup_heartbeat_endpoint
+
+
+def _setup_heartbeat_endpoint_after_outcome(
+    self: CallbackEndpoint, heartbeat_seconds: int
+) -> HeartbeatEndpoint:
+    endpoint = _setup_heartbeat_endpoint(self, heartbeat_seconds)
+    if self.get_outcome() is not None:
+        endpoint.notify()  # the heartbeat wait wakes at once and reads the outcome
+    return endpoint
+
+
+# --------------------------------------------------------------------------------------------
 # install
 # --------------------------------------------------------------------------------------------
 _install_lock = threading.Lock()
@@ -1129,6 +1149,7 @@ def install() -> None:
         _patch_eks_lifecycle(EKSResponse)
         _patch_batch(BatchResponse)
         setattr(StepFunctionsParserBackend, "start_execution", _start_execution_named)  # noqa: B010
+        setattr(CallbackEndpoint, "setup_heartbeat_endpoint", _setup_heartbeat_endpoint_after_outcome)  # noqa: B010
         # CreateServiceLinkedRole names roles from the service: AWS spells these two this way
         iam_models.SERVICE_NAME_CONVERSION.setdefault("batch", "Batch")
         iam_models.SERVICE_NAME_CONVERSION.setdefault("eks", "AmazonEKS")

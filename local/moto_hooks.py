@@ -45,6 +45,7 @@ _original_terminate = BatchResponse.terminatejob
 _original_cancel = BatchResponse.canceljob
 _original_terminated = BaseExecutionWorkerCommunication.terminated
 _original_execution_start = Execution.start
+_original_execution_stop = Execution.stop
 
 
 def activate(aws: EmbeddedAws | None) -> None:
@@ -104,10 +105,10 @@ def _epoch_ms(value: Any) -> int | None:
     return int(value.timestamp() * 1000) if isinstance(value, datetime) else None
 
 
-def _execution_status_event(execution: Execution) -> None:
+def _execution_status_event(execution: Execution, status_now: str | None = None) -> None:
     if _active is None:
         return
-    status = execution.exec_status.value if execution.exec_status is not None else "RUNNING"
+    status = status_now or (execution.exec_status.value if execution.exec_status is not None else "RUNNING")
     detail = {
         "executionArn": execution.exec_arn,
         "stateMachineArn": execution.state_machine_arn,
@@ -129,7 +130,19 @@ def _execution_status_event(execution: Execution) -> None:
 
 def _terminated(self: BaseExecutionWorkerCommunication) -> None:
     _original_terminated(self)
-    _execution_status_event(self.execution)
+    if not getattr(self.execution, "abort_reported", False):
+        _execution_status_event(self.execution)
+
+
+def _execution_stop(self: Execution, stop_date: datetime, error: str | None, cause: str | None) -> None:
+    """AWS reports ABORTED as StopExecution returns; moto's worker notices the stop only once the current
+    state returns (a task waiting for its token may wait a whole heartbeat), so report it here, once."""
+    report = self.exec_status is not None and self.exec_status.value == "RUNNING"
+    if report:
+        self.abort_reported = True  # type: ignore[attr-defined]
+    _original_execution_stop(self, stop_date, error, cause)
+    if report:
+        _execution_status_event(self, "ABORTED")
 
 
 def _execution_start(self: Execution) -> None:
@@ -273,6 +286,7 @@ def install() -> None:
             (Rule, "send_to_targets", _send_to_targets),
             (BaseExecutionWorkerCommunication, "terminated", _terminated),
             (Execution, "start", _execution_start),
+            (Execution, "stop", _execution_stop),
             (BatchResponse, "submitjob", _submit_job),
             (BatchResponse, "terminatejob", _terminate_job),
             (BatchResponse, "canceljob", _cancel_job),

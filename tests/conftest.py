@@ -28,3 +28,25 @@ def _no_leftover_faults(request: pytest.FixtureRequest) -> Iterator[None]:
         embedded: EmbeddedAws = request.getfixturevalue("aws")
         embedded.faults.reset()
         embedded.readiness.reset()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """After every test: each AWS call a function made must be allowed by its policy in template.yaml."""
+    from local.call_recorder import RECORDER
+    from tests.iam_policy import violations
+
+    found = violations(RECORDER.calls)
+    if not found:
+        return
+    lines = [f"  {violation}" for violation in found]
+    title = f"{len(found)} AWS call(s) made by functions are not allowed by their IAM policy"
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is None:
+        print("\n".join([title, *lines]))
+    else:
+        reporter.line("")
+        reporter.write_sep("=", title, red=True)
+        for line in lines:
+            reporter.write_line(line, red=True)
+    if session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -3,7 +3,7 @@ failed must not leave its job running."""
 
 from typing import Any
 
-from batch_on_eks.logic.run_job import abort
+from batch_on_eks.logic.abort import abort
 from batch_on_eks.observability import logger
 from batch_on_eks.settings import load_settings
 

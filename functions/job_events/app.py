@@ -2,8 +2,6 @@
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.parser import event_parser
-
 from batch_on_eks.logic.job_events import handle
 from batch_on_eks.models.job_event import BatchJobStateChangeEvent
 from batch_on_eks.observability import logger
@@ -11,8 +9,8 @@ from batch_on_eks.settings import load_settings
 
 
 @logger.inject_lambda_context(clear_state=True)
-@event_parser(model=BatchJobStateChangeEvent)
-def lambda_handler(event: BatchJobStateChangeEvent, context: Any) -> dict[str, Any]:
+def lambda_handler(raw_event: dict[str, Any], context: Any) -> dict[str, Any]:
+    event = BatchJobStateChangeEvent.model_validate(raw_event)
     logger.append_keys(job_id=event.detail.job_id, job_status=event.detail.status.value, event_id=event.id)
     outcome = handle(event, load_settings())
     logger.info("job event", extra={"outcome": outcome})

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from batch_on_eks.logic.run_job import result
+from batch_on_eks.logic.result import result
 from batch_on_eks.observability import logger
 from batch_on_eks.settings import load_settings
 

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from batch_on_eks.adapters import callbacks
 from batch_on_eks.adapters.runs import RunStore
-from batch_on_eks.logic.run_job import finish_if_done
+from batch_on_eks.logic.finish import finish_if_done
 from batch_on_eks.models.job_event import BatchJobStateChangeEvent
 from batch_on_eks.settings import Settings
 
