@@ -306,6 +306,7 @@ def test_queue_that_is_not_ours_fails_invalid_input_before_submitting(world: Run
         ),
         pytest.param({"arraySize": 1}, "arraySize", id="array-of-one"),
         pytest.param({"environment": "doeks-nowhere"}, "environment", id="unknown-environment"),
+        pytest.param({"jobDefinition": "no-such-definition"}, "jobDefinition", id="unknown-job-definition"),
     ],
 )
 def test_input_error_fails_invalid_input_naming_the_field(
@@ -386,3 +387,26 @@ def test_sample_input_is_a_valid_run_input(path: Path) -> None:
     run_input = RunJobInput.model_validate(raw)
     # Then it is valid, and names the blueprint's environment
     assert (run_input.environment or run_input.job_queue or "").startswith("doeks-aws-batch")
+
+
+def test_a_job_definition_not_made_for_eks_fails_invalid_input(world: RunJobWorld) -> None:
+    # Given an ACTIVE job definition for ECS (containerProperties, no eksProperties)
+    definition = unique("ecs-only")
+    boto3.client("batch").register_job_definition(
+        jobDefinitionName=definition,
+        type="container",
+        containerProperties={
+            "image": "public.ecr.aws/amazonlinux/amazonlinux:2023",
+            "command": ["echo", "hi"],
+            "resourceRequirements": [{"type": "VCPU", "value": "1"}, {"type": "MEMORY", "value": "512"}],
+        },
+    )
+    # When a run names it
+    job_name = unique("ecs-def")
+    execution = world.start({"jobName": job_name, "jobDefinition": definition})
+    error, cause = failure_of(world.wait(execution))
+    # Then the run fails InvalidInput naming jobDefinition, before anything is submitted
+    assert error == "InvalidInput"
+    assert [problem["field"] for problem in cause["problems"]] == ["jobDefinition"]
+    assert "eksProperties" in cause["problems"][0]["rule"]
+    assert_nothing_submitted(world, execution, job_name)

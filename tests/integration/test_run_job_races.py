@@ -358,12 +358,12 @@ def _event(job_id: str, status: str, finished: int, index: int, queue_arn: str) 
 )
 @given(case=deliveries())
 def test_job_events_logic_folds_any_order_to_the_newest_status(
-    world: RunJobWorld, settings_: Settings, case: tuple[list[tuple[str, int]], list[int], int]
+    world: RunJobWorld, settings_: Settings, echo: str, case: tuple[list[tuple[str, int]], list[int], int]
 ) -> None:
     lifecycle, order, early = case
     # Given a run recorded by the Validate step, and a job id it does not know yet
     run_id = unique("logic")
-    validate(run_id, {"environment": world.environment, "jobName": "logic"}, settings_)
+    validate(run_id, {"environment": world.environment, "jobName": "logic", "jobDefinition": echo}, settings_)
     store = RunStore(settings_.runs_table, settings_.finished_run_ttl_seconds)
     job_id = str(uuid.uuid4())
     try:

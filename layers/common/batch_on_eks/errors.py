@@ -36,6 +36,10 @@ class SubmitOutcomeUnknown(ControlPlaneError):
     """SubmitJob's reply was lost: the job may exist. The retry looks for it by name before submitting."""
 
 
+class SubmitRejected(ControlPlaneError):
+    """Batch refused the job (a client error other than throttling): retrying would not help."""
+
+
 def cause(**fields: Any) -> str:
     """A Fail state's ``Cause``: JSON, so that people and programs can both read it."""
     return json.dumps({k: v for k, v in fields.items() if v is not None}, separators=(",", ":"))

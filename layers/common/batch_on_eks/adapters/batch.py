@@ -7,7 +7,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from batch_on_eks.clients import client, client_without_retries
-from batch_on_eks.errors import SubmitOutcomeUnknown, SubmitThrottled
+from batch_on_eks.errors import SubmitOutcomeUnknown, SubmitRejected, SubmitThrottled
 from batch_on_eks.models.job_event import BatchJobDetail
 
 _THROTTLED = {"TooManyRequestsException", "ThrottlingException"}
@@ -18,6 +18,7 @@ def submit_job(request: dict[str, Any]) -> tuple[str, str]:
 
     Throttling means nothing was created: SubmitThrottled, for the state machine to retry. Any other
     server-side failure may have created the job: SubmitOutcomeUnknown, so the retry first looks for it.
+    A client error is final: SubmitRejected, which the state machine turns into a named failure.
     """
     try:
         response = client_without_retries("batch").submit_job(**request)
@@ -29,8 +30,20 @@ def submit_job(request: dict[str, Any]) -> tuple[str, str]:
             raise SubmitOutcomeUnknown(
                 f"SubmitJob failed on the server side; the job may exist: {error}"
             ) from error
-        raise
+        message = error.response["Error"].get("Message", str(error))
+        raise SubmitRejected(f"Batch refused the job ({code}): {message}") from error
     return str(response["jobId"]), str(response["jobArn"])
+
+
+def active_job_definition(name: str) -> dict[str, Any] | None:
+    """The ACTIVE job definition ``name`` (a name: its latest revision; ``name:revision``; or an ARN)."""
+    batch = client("batch")
+    if ":" in name:  # name:revision or an ARN
+        found = batch.describe_job_definitions(jobDefinitions=[name])["jobDefinitions"]
+    else:
+        found = batch.describe_job_definitions(jobDefinitionName=name, status="ACTIVE")["jobDefinitions"]
+    active = [d for d in found if d.get("status", "ACTIVE") == "ACTIVE"]
+    return max(active, key=lambda d: int(d.get("revision", 0)), default=None)
 
 
 def find_job_by_name(queue_arn: str, job_name: str) -> tuple[str, str] | None:

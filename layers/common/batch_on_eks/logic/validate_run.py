@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from batch_on_eks.adapters import batch
 from batch_on_eks.adapters.environments import EnvironmentStore
 from batch_on_eks.adapters.runs import RunStore
 from batch_on_eks.errors import EnvironmentNotReady, InvalidInput
@@ -70,6 +71,14 @@ def validate(run_id: str, raw_input: Any, settings: Settings) -> dict[str, Any]:
         raise EnvironmentNotReady(f"environment {name!r} is {environment.status.value}, not READY")
 
     job_definition = run_input.default_job_definition(environment.name)
+    definition = batch.active_job_definition(job_definition)
+    if definition is None:
+        raise InvalidInput.field("jobDefinition", f"no ACTIVE job definition {job_definition!r}")
+    if not definition.get("eksProperties"):
+        raise InvalidInput.field(
+            "jobDefinition",
+            f"{job_definition!r} has no eksProperties: EKS queues run only job definitions made for EKS",
+        )
     job_name = unique_job_name(run_input.job_name, run_id)
     request = run_input.submit_request(queue_arn, job_definition, run_id)
     request["jobName"] = job_name
