@@ -9,7 +9,7 @@ The same ``BatchJobDetail`` therefore also parses a DescribeJobs job (after its 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, NamedTuple, Protocol, TypeVar
+from typing import Annotated, Any, NamedTuple, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
@@ -84,19 +84,6 @@ class PodLocation(NamedTuple):
     namespace: str | None
 
 
-class _Container(Protocol):
-    """What a pod spec container and an attempt container have in common."""
-
-    @property
-    def name(self) -> str | None: ...
-
-    @property
-    def exit_code(self) -> int | None: ...
-
-    @property
-    def reason(self) -> str | None: ...
-
-
 class BatchJobDetail(CamelCaseModel):
     """``detail`` of a "Batch Job State Change" event for an EKS job (times are epoch milliseconds)."""
 
@@ -154,18 +141,18 @@ class BatchJobDetail(CamelCaseModel):
         return None
 
     # -- how the application container ended ----------------------------------------------------------
-    def _application_containers(self, container_name: str | None) -> list[_Container]:
+    def _application_containers(self, container_name: str | None) -> list[Container]:
         """The application container as each source of the current attempt reports it, best first.
 
         The application container is ``container_name``, or the first container of the pod (Batch keeps
         the job definition's order); a source without it is skipped.
         """
-        sources: list[list[_Container]] = []
+        sources: list[list[Container]] = []
         if self._last_attempt_is_current():
             sources.append(list(self.eks_attempts[-1].containers))
         if self.pod_properties is not None:
             sources.append(list(self.pod_properties.containers))
-        found: list[_Container] = []
+        found: list[Container] = []
         for containers in sources:
             if container_name is None:
                 found.extend(containers[:1])
