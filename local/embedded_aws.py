@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -168,6 +169,29 @@ class EmbeddedAws:
     def calls(self) -> list[call_recorder.RecordedCall]:
         """Every AWS call a function's handler has made in this process (:mod:`local.call_recorder`)."""
         return call_recorder.RECORDER.calls
+
+    def wait_for_execution(self, execution_arn: str, bound_seconds: float = 60.0) -> dict[str, Any]:
+        """DescribeExecution once the execution has ended (polled; the bound only stops a hung caller)."""
+        sfn = self.client("stepfunctions")
+        deadline = time.monotonic() + bound_seconds
+        while time.monotonic() < deadline:
+            description: dict[str, Any] = sfn.describe_execution(executionArn=execution_arn)
+            if description["status"] != "RUNNING":
+                return description
+            time.sleep(0.05)
+        raise TimeoutError(f"{execution_arn} still RUNNING after {bound_seconds} s")
+
+    def execution_history(self, execution_arn: str) -> list[dict[str, Any]]:
+        """Every event of the execution's history, all pages."""
+        sfn = self.client("stepfunctions")
+        events: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {"executionArn": execution_arn, "maxResults": 1000}
+        while True:
+            page = sfn.get_execution_history(**kwargs)
+            events += page["events"]
+            if not page.get("nextToken"):
+                return events
+            kwargs["nextToken"] = page["nextToken"]
 
     def publish_aws_event(
         self, source: str, detail_type: str, detail: dict[str, Any], resources: list[str]

@@ -71,36 +71,12 @@ class TerminalTimes:
 
 
 def wait_for(aws: EmbeddedAws, arns: list[str], bound: float) -> dict[str, dict[str, Any]]:
-    sfn = aws.client("stepfunctions")
-    ended: dict[str, dict[str, Any]] = {}
     deadline = time.monotonic() + bound
-    while len(ended) < len(arns) and time.monotonic() < deadline:
-        for arn in arns:
-            if arn not in ended:
-                description = sfn.describe_execution(executionArn=arn)
-                if description["status"] != "RUNNING":
-                    ended[arn] = description
-        time.sleep(0.1)
-    missing = set(arns) - set(ended)
-    if missing:
-        raise RuntimeError(f"executions still running after {bound} s: {sorted(missing)}")
-    return ended
-
-
-def history(aws: EmbeddedAws, arn: str) -> list[dict[str, Any]]:
-    sfn = aws.client("stepfunctions")
-    events: list[dict[str, Any]] = []
-    kwargs: dict[str, Any] = {"executionArn": arn, "maxResults": 1000}
-    while True:
-        page = sfn.get_execution_history(**kwargs)
-        events += page["events"]
-        if not page.get("nextToken"):
-            return events
-        kwargs["nextToken"] = page["nextToken"]
+    return {arn: aws.wait_for_execution(arn, max(1.0, deadline - time.monotonic())) for arn in arns}
 
 
 def job_id_of(aws: EmbeddedAws, arn: str) -> str:
-    for event in history(aws, arn):
+    for event in aws.execution_history(arn):
         details = event.get("taskSucceededEventDetails") or {}
         output = json.loads(details.get("output") or "{}")
         payload = output.get("Payload", output)
@@ -187,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
             started[(label, "polling")] = polling(job_definition)
         ended = wait_for(aws, list(started.values()), bound=3600 * scale * 1.5 + 60)
         for (label, design), arn in started.items():
-            events = history(aws, arn)
+            events = aws.execution_history(arn)
             entered = sum(1 for e in events if e["type"].endswith("StateEntered"))
             lambdas = sum(1 for e in events if e["type"] == "TaskScheduled")
             print(

@@ -4,7 +4,6 @@ environment registered the way provisioning will register it, and helpers to sta
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -44,26 +43,10 @@ class RunJobWorld:
         return str(response["executionArn"])
 
     def wait(self, execution_arn: str, bound_seconds: float = 60.0) -> dict[str, Any]:
-        """The execution's description once it has ended (polled; the bound only stops a hung test)."""
-        sfn = boto3.client("stepfunctions")
-        deadline = time.monotonic() + bound_seconds
-        while time.monotonic() < deadline:
-            description: dict[str, Any] = sfn.describe_execution(executionArn=execution_arn)
-            if description["status"] != "RUNNING":
-                return description
-            time.sleep(0.05)
-        raise AssertionError(f"{execution_arn} still RUNNING after {bound_seconds} s")
+        return self.aws.wait_for_execution(execution_arn, bound_seconds)
 
     def history(self, execution_arn: str) -> list[dict[str, Any]]:
-        sfn = boto3.client("stepfunctions")
-        events: list[dict[str, Any]] = []
-        kwargs: dict[str, Any] = {"executionArn": execution_arn, "maxResults": 1000}
-        while True:
-            page = sfn.get_execution_history(**kwargs)
-            events.extend(page["events"])
-            if not page.get("nextToken"):
-                return events
-            kwargs["nextToken"] = page["nextToken"]
+        return self.aws.execution_history(execution_arn)
 
     def entered_states(self, execution_arn: str) -> list[str]:
         return [

@@ -5,7 +5,6 @@ emulator runs real commands, confined, and reports them as AWS Batch does."""
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -53,18 +52,6 @@ def run_to_end(aws: EmbeddedAws, job_id: str) -> dict[str, Any]:
     return job
 
 
-def execution_result(arn: str, bound_seconds: float = 30.0) -> dict[str, Any]:
-    """The execution's description once it has ended (polled; the bound only stops a hung test)."""
-    sfn = boto3.client("stepfunctions")
-    deadline = time.monotonic() + bound_seconds
-    while time.monotonic() < deadline:
-        description: dict[str, Any] = sfn.describe_execution(executionArn=arn)
-        if description["status"] != "RUNNING":
-            return description
-        time.sleep(0.05)
-    raise AssertionError(f"{arn} still RUNNING after {bound_seconds} s")
-
-
 # -- deployment -------------------------------------------------------------------------------------------
 def test_the_stack_is_deployed_from_its_template(aws: EmbeddedAws, stack: Any) -> None:
     # Given the test template
@@ -92,7 +79,7 @@ def test_the_stack_is_deployed_from_its_template(aws: EmbeddedAws, stack: Any) -
 
 
 # -- Step Functions with the handlers behind it ----------------------------------------------------------
-def test_lambda_task_and_catch_on_the_handlers_own_error(stack: Any) -> None:
+def test_lambda_task_and_catch_on_the_handlers_own_error(aws: EmbeddedAws, stack: Any) -> None:
     # When the state machine runs a task whose handler raises StepRefused
     sfn = boto3.client("stepfunctions")
     started = sfn.start_execution(
@@ -100,7 +87,7 @@ def test_lambda_task_and_catch_on_the_handlers_own_error(stack: Any) -> None:
         name=f"catch-{uuid.uuid4()}",
         input=json.dumps({"value": "x", "second": "fail"}),
     )
-    result = execution_result(started["executionArn"])
+    result = aws.wait_for_execution(started["executionArn"])
     # Then the first task's result came from the real handler and the Catch on the error type took over
     assert result["status"] == "SUCCEEDED"
     output = json.loads(result["output"])
@@ -137,7 +124,7 @@ def test_callback_task_ends_with_the_token_and_times_out_on_a_lapsed_heartbeat(
             aws.runtime.wait_async_idle(0.05)
     # When the token is answered, Then the task ends with that output
     sfn.send_task_success(taskToken=token, output=json.dumps({"answer": 42}))
-    result = execution_result(answered["executionArn"])
+    result = aws.wait_for_execution(answered["executionArn"])
     assert result["status"] == "SUCCEEDED"
     assert json.loads(result["output"])["callback"] == {"answer": 42}
 
@@ -147,7 +134,7 @@ def test_callback_task_ends_with_the_token_and_times_out_on_a_lapsed_heartbeat(
         name=f"hb-{uuid.uuid4()}",
         input=json.dumps({"value": "lapse", "second": "echo"}),
     )
-    result = execution_result(lapsed["executionArn"])
+    result = aws.wait_for_execution(lapsed["executionArn"])
     assert result["status"] == "SUCCEEDED"
     assert json.loads(result["output"])["timedOut"]["Error"] == "States.Timeout"
 
@@ -165,7 +152,7 @@ def test_execution_status_change_events_reach_a_rules_function_stop_execution_in
     )
     # When it is stopped
     sfn.stop_execution(executionArn=started["executionArn"], error="Stopped", cause="by the test")
-    assert execution_result(started["executionArn"])["status"] == "ABORTED"
+    assert aws.wait_for_execution(started["executionArn"])["status"] == "ABORTED"
     assert aws.wait_idle(30)
     # Then the rule's function heard RUNNING and then ABORTED for it, in the documented shape
     mine = [
