@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
+import logging
 import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -145,6 +146,9 @@ class _PolicyMap:
 def translate(template_path: Path, overrides: Mapping[str, str] | None = None) -> TranslatedStack:
     """Apply the SAM transform to ``template_path`` and return plain CloudFormation plus local code paths."""
     from samtranslator.translator.transform import transform
+
+    # SAM's translator counts its work for SAM's own telemetry and warns that nobody published the count.
+    logging.getLogger("samtranslator.metrics.metrics").setLevel(logging.ERROR)
 
     sam_template = load_template(template_path)
     values = parameter_values(sam_template, overrides or {})

@@ -10,7 +10,7 @@ from batch_on_eks.settings import load_settings
 
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(raw_event: dict[str, Any], context: Any) -> dict[str, Any]:
-    event = BatchJobStateChangeEvent.model_validate(raw_event)
+    event = BatchJobStateChangeEvent.from_dict(raw_event)
     logger.append_keys(job_id=event.detail.job_id, job_status=event.detail.status.value, event_id=event.id)
     outcome = handle(event, load_settings())
     logger.info("job event", extra={"outcome": outcome})

@@ -53,7 +53,7 @@ def echo(world: RunJobWorld) -> str:
 @pytest.fixture(scope="module")
 def settings_(world: RunJobWorld) -> Settings:
     """What the template gives the functions, as the functions read it."""
-    return Settings.model_validate(
+    return Settings.from_environment(
         {
             "RESOURCE_PREFIX": "doeks",
             "RUNS_TABLE": world.stack.outputs["RunsTableName"],
@@ -327,7 +327,7 @@ def _event(job_id: str, status: str, finished: int, index: int, queue_arn: str) 
         "nodeName": "ip-10-1-0-1.ec2.internal",
         "podNamespace": "doeks-aws-batch",
     }
-    return BatchJobStateChangeEvent.model_validate(
+    return BatchJobStateChangeEvent.from_dict(
         {
             "version": "0",
             "id": f"{job_id}-{index}",  # one id per event: its duplicates carry the same

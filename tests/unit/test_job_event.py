@@ -4,6 +4,8 @@ one with unknown fields at every level all parse; the helpers find the pod, node
 from __future__ import annotations
 
 import json
+import re
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +23,7 @@ def load_event(name: str) -> dict[str, Any]:
 
 def detail(**fields: Any) -> BatchJobDetail:
     base = {"jobName": "j", "jobId": "1234", "jobQueue": "arn:aws:batch:r:1:job-queue/q", "status": "RUNNING"}
-    return BatchJobDetail.model_validate(base | fields)
+    return BatchJobDetail.from_dict(base | fields)
 
 
 @pytest.mark.parametrize(
@@ -36,7 +38,7 @@ def test_every_fixture_parses(name: str) -> None:
     # Given an EventBridge event as Batch sends it
     raw = load_event(name)
     # When it is parsed
-    event = BatchJobStateChangeEvent.model_validate(raw)
+    event = BatchJobStateChangeEvent.from_dict(raw)
     # Then the envelope and the detail are read
     assert event.detail_type == "Batch Job State Change"
     assert event.source == "aws.batch"
@@ -46,7 +48,7 @@ def test_every_fixture_parses(name: str) -> None:
 
 def test_documented_event_gives_pod_node_namespace_and_exit_code() -> None:
     # Given the documented EKS event of a job that succeeded
-    event = BatchJobStateChangeEvent.model_validate(load_event("batch_job_state_change_eks_succeeded"))
+    event = BatchJobStateChangeEvent.from_dict(load_event("batch_job_state_change_eks_succeeded"))
     job = event.detail
     # When its helpers are asked
     pod = job.current_pod()
@@ -70,7 +72,7 @@ def test_documented_event_gives_pod_node_namespace_and_exit_code() -> None:
 
 def test_minimal_event_has_no_pod_and_needs_describe() -> None:
     # Given a terminal event with every EKS field missing
-    event = BatchJobStateChangeEvent.model_validate(load_event("batch_job_state_change_eks_minimal"))
+    event = BatchJobStateChangeEvent.from_dict(load_event("batch_job_state_change_eks_minimal"))
     job = event.detail
     # When its helpers are asked
     # Then they know nothing, and the caller must fall back to DescribeJobs
@@ -86,7 +88,7 @@ def test_minimal_event_has_no_pod_and_needs_describe() -> None:
 
 def test_unknown_fields_are_ignored_and_known_ones_still_read() -> None:
     # Given an event with unknown fields at every level (an array child with two containers)
-    event = BatchJobStateChangeEvent.model_validate(load_event("batch_job_state_change_eks_extra_fields"))
+    event = BatchJobStateChangeEvent.from_dict(load_event("batch_job_state_change_eks_extra_fields"))
     job = event.detail
     # When its helpers are asked
     # Then the known fields are read as usual
@@ -117,9 +119,7 @@ def test_null_lists_read_as_empty() -> None:
 def test_snake_case_names_are_accepted_too() -> None:
     # Given a detail built with the Python names
     # When it is parsed
-    job = BatchJobDetail.model_validate(
-        {"job_name": "j", "job_id": "1", "job_queue": "q", "status": "RUNNABLE"}
-    )
+    job = BatchJobDetail.from_dict({"job_name": "j", "job_id": "1", "job_queue": "q", "status": "RUNNABLE"})
     # Then it reads like the camelCase JSON
     assert job.job_name == "j"
     assert job.status is JobStatus.RUNNABLE
@@ -210,3 +210,68 @@ def test_array_roles(job_id: str, array_properties: dict[str, Any] | None, paren
     # Then parent and child are told apart
     assert job.is_array_parent is parent
     assert job.is_array_child is child
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "batch_job_state_change_eks_succeeded",
+        "batch_job_state_change_eks_minimal",
+        "batch_job_state_change_eks_extra_fields",
+    ],
+)
+def test_to_dict_reads_back_as_the_same_event(name: str) -> None:
+    # Given a parsed event
+    event = BatchJobStateChangeEvent.from_dict(load_event(name))
+    # When it is written as JSON and read back (as the runs table keeps a detail)
+    written = json.loads(json.dumps(event.to_dict()))
+    # Then it is the same event, in camelCase, without the fields that were missing
+    assert BatchJobStateChangeEvent.from_dict(written) == event
+    assert BatchJobDetail.from_dict(written["detail"]) == event.detail
+    assert written["detail-type"] == "Batch Job State Change"
+    assert "replay-name" not in written
+    assert all(value is not None for value in written["detail"].values())
+
+
+def test_envelope_time_is_an_aware_datetime() -> None:
+    # Given an event whose time is ISO 8601 with a Z
+    raw = load_event("batch_job_state_change_eks_minimal") | {"time": "2026-11-29T03:57:05Z"}
+    # When it is parsed
+    event = BatchJobStateChangeEvent.from_dict(raw)
+    # Then the time is that instant, in UTC, and is written back the same way
+    assert event.time == datetime(2026, 11, 29, 3, 57, 5, tzinfo=UTC)
+    assert event.to_dict()["time"] == "2026-11-29T03:57:05Z"
+
+
+def test_container_id_reads_its_aws_name() -> None:
+    # Given a container as eksAttempts report it
+    job = detail(eksAttempts=[{"podName": "p", "containers": [{"containerID": "abc", "exitCode": 0}]}])
+    # When it is parsed and written back
+    # Then containerID (not containerId) is read and written
+    assert job.eks_attempts[0].containers[0].container_id == "abc"
+    assert job.to_dict()["eksAttempts"][0]["containers"][0]["containerID"] == "abc"
+
+
+@pytest.mark.parametrize(
+    ("fields", "named"),
+    [
+        pytest.param({"jobId": None}, "jobId", id="missing-job-id"),
+        pytest.param({"jobName": None}, "jobName", id="missing-job-name"),
+        pytest.param({"jobQueue": None}, "jobQueue", id="missing-job-queue"),
+        pytest.param({"status": "DONE"}, "status", id="unknown-status"),
+        pytest.param({"status": None}, "status", id="missing-status"),
+        pytest.param(
+            {"eksAttempts": [{"containers": [{"exitCode": "x"}]}]},
+            "eksAttempts[0].containers[0].exitCode",
+            id="nested-wrong-type",
+        ),
+    ],
+)
+def test_an_invalid_detail_is_a_value_error_naming_the_field(fields: dict[str, Any], named: str) -> None:
+    # Given a detail with a required field missing or a field of the wrong type
+    base = {"jobName": "j", "jobId": "1234", "jobQueue": "q", "status": "RUNNING"}
+    raw = {key: value for key, value in (base | fields).items() if value is not None}
+    # When it is parsed
+    # Then the error names the field
+    with pytest.raises(ValueError, match=re.escape(named)):
+        BatchJobDetail.from_dict(raw)

@@ -1,25 +1,87 @@
 """The functions' configuration: every environment variable the template gives a function, in one model.
 
-Nothing else in the package reads ``os.environ``.
+Nothing else in the package reads ``os.environ``. A plain dataclass, not pydantic: every function loads it,
+the hot-path ones (job events, submit-and-wait) included, whose cold starts must not import pydantic.
 """
 
 from __future__ import annotations
 
 import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Self
 
-from pydantic import BaseModel, ConfigDict, Field
+_RESOURCE_PREFIX = re.compile(r"[a-z][a-z0-9]{1,15}")
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+
+# Each field's environment variable, as ``template.yaml`` names it.
+_VARIABLES = {
+    "resource_prefix": "RESOURCE_PREFIX",
+    "runs_table": "RUNS_TABLE",
+    "environments_table": "ENVIRONMENTS_TABLE",
+    "finished_run_retention_days": "FINISHED_RUN_RETENTION_DAYS",
+    "aws_region": "AWS_REGION",
+}
 
 
-class Settings(BaseModel):
-    """What ``template.yaml`` (Globals and each function) sets in a function's environment."""
+def _invalid(name: str, rule: str, value: object) -> ValueError:
+    return ValueError(f"environment variable {_VARIABLES[name]} {rule} (got {value!r})")
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
 
-    resource_prefix: str = Field(alias="RESOURCE_PREFIX", pattern=r"^[a-z][a-z0-9]{1,15}$")
-    runs_table: str = Field(alias="RUNS_TABLE", min_length=3)
-    environments_table: str = Field(alias="ENVIRONMENTS_TABLE", min_length=3)
-    finished_run_retention_days: int = Field(alias="FINISHED_RUN_RETENTION_DAYS", ge=1, le=3650)
-    aws_region: str = Field(alias="AWS_REGION", min_length=1)
+@dataclass(frozen=True)
+class Settings:
+    """What ``template.yaml`` (Globals and each function) sets in a function's environment.
+
+    Validated on construction: a rule broken raises ValueError naming the environment variable.
+    """
+
+    resource_prefix: str
+    runs_table: str
+    environments_table: str
+    finished_run_retention_days: int
+    aws_region: str
+
+    def __post_init__(self) -> None:
+        for name in ("resource_prefix", "runs_table", "environments_table", "aws_region"):
+            if not isinstance(getattr(self, name), str):
+                raise _invalid(name, "must be a string", getattr(self, name))
+        if not _RESOURCE_PREFIX.fullmatch(self.resource_prefix):
+            raise _invalid(
+                "resource_prefix",
+                "must match ^[a-z][a-z0-9]{1,15}$ (a lowercase letter, then 1 to 15 letters or digits)",
+                self.resource_prefix,
+            )
+        for name in ("runs_table", "environments_table"):
+            if len(getattr(self, name)) < 3:
+                raise _invalid(name, "must be at least 3 characters", getattr(self, name))
+        days = self.finished_run_retention_days
+        if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 3650:
+            raise _invalid("finished_run_retention_days", "must be an integer from 1 to 3650", days)
+        if not self.aws_region:
+            raise _invalid("aws_region", "must not be empty", self.aws_region)
+
+    @classmethod
+    def from_environment(cls, environment: Mapping[str, str]) -> Self:
+        """The settings from environment variables (``os.environ``, or a dict of them); others are ignored.
+
+        Raises ValueError naming the environment variable that is missing or breaks its rule.
+        """
+        values: dict[str, str] = {}
+        for name, variable in _VARIABLES.items():
+            if variable not in environment:
+                raise ValueError(f"environment variable {variable} is required")
+            values[name] = environment[variable]
+        days = values["finished_run_retention_days"].strip()
+        if not _INTEGER.fullmatch(days):
+            raise _invalid("finished_run_retention_days", "must be an integer from 1 to 3650", days)
+        return cls(
+            resource_prefix=values["resource_prefix"],
+            runs_table=values["runs_table"],
+            environments_table=values["environments_table"],
+            finished_run_retention_days=int(days),
+            aws_region=values["aws_region"],
+        )
 
     @property
     def finished_run_ttl_seconds(self) -> int:
@@ -28,4 +90,4 @@ class Settings(BaseModel):
 
 def load_settings() -> Settings:
     """Read the settings from the environment (cheap; read per invocation, never cached at import)."""
-    return Settings.model_validate(dict(os.environ))
+    return Settings.from_environment(os.environ)

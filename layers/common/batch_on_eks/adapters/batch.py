@@ -59,7 +59,7 @@ def find_job_by_name(queue_arn: str, job_name: str) -> tuple[str, str] | None:
 
 def describe_job(job_id: str) -> BatchJobDetail | None:
     jobs = client("batch").describe_jobs(jobs=[job_id]).get("jobs", [])
-    return BatchJobDetail.model_validate(jobs[0]) if jobs else None
+    return BatchJobDetail.from_dict(jobs[0]) if jobs else None
 
 
 def terminate_job(job_id: str, reason: str) -> None:

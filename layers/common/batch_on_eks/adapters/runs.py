@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import time
-from decimal import Decimal
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
@@ -25,30 +24,13 @@ _RUN = "run"
 _EARLY_EVENT = "event"
 
 
-def _plain(value: Any) -> Any:
-    """DynamoDB's Decimals back to ints/floats."""
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
+def _detail_json(detail: BatchJobDetail) -> str:
+    """The detail as the table keeps it: compact camelCase JSON, without the fields that are None."""
+    return json.dumps(detail.to_dict(), separators=(",", ":"), ensure_ascii=False)
 
 
 def _conditional_failed(error: ClientError) -> bool:
     return bool(error.response["Error"]["Code"] == "ConditionalCheckFailedException")
-
-
-def _run_from_item(item: dict[str, Any]) -> Run:
-    data = _plain(item)
-    if data.get("lastDetail"):
-        data["lastDetail"] = json.loads(data["lastDetail"])
-    return Run.model_validate({_snake(k): v for k, v in data.items()})
-
-
-def _snake(name: str) -> str:
-    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name)
 
 
 class RunStore:
@@ -91,7 +73,7 @@ class RunStore:
 
     def get(self, run_id: str) -> Run | None:
         item = self.table.get_item(Key={"runId": run_id}, ConsistentRead=True).get("Item")
-        return _run_from_item(item) if item and item.get("kind") == _RUN else None
+        return Run.from_item(item) if item and item.get("kind") == _RUN else None
 
     def find_by_job_id(self, job_id: str) -> Run | None:
         items = self.table.query(IndexName="ByJobId", KeyConditionExpression=Key("jobId").eq(job_id))["Items"]
@@ -151,7 +133,7 @@ class RunStore:
         attempt = detail.finished_attempts if detail.status.is_terminal else detail.finished_attempts + 1
         entry = TimelineEntry(
             status=detail.status, at=at_ms, attempt=max(attempt, 1), source=source
-        ).model_dump(mode="json")
+        ).to_item()
         try:
             self.table.update_item(
                 Key={"runId": run_id},
@@ -175,7 +157,7 @@ class RunStore:
             values: dict[str, Any] = {
                 ":status": detail.status.value,
                 ":attempts": detail.finished_attempts,
-                ":detail": detail.model_dump_json(by_alias=True, exclude_none=True),
+                ":detail": _detail_json(detail),
                 ":sca": f"{detail.status.value}#{run.created_at:013d}",
                 ":reason": detail.status_reason or "",
             }
@@ -230,7 +212,7 @@ class RunStore:
                 "jobId": detail.job_id,
                 "eventId": event_id,
                 "at": at_ms,
-                "detail": detail.model_dump_json(by_alias=True, exclude_none=True),
+                "detail": _detail_json(detail),
                 "expiresAt": int(time.time()) + EARLY_EVENT_TTL_SECONDS,
             }
         )
@@ -241,5 +223,5 @@ class RunStore:
         kept = [i for i in items if i.get("kind") == _EARLY_EVENT]
         kept.sort(key=lambda i: int(i["at"]))
         return [
-            (BatchJobDetail.model_validate_json(i["detail"]), str(i["eventId"]), int(i["at"])) for i in kept
+            (BatchJobDetail.from_dict(json.loads(i["detail"])), str(i["eventId"]), int(i["at"])) for i in kept
         ]

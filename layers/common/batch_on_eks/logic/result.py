@@ -45,7 +45,7 @@ def result(run_id: str, settings: Settings) -> dict[str, Any]:
     run = store.get(run_id)
     if run is None or run.last_detail is None:
         raise InvalidInput.field("runId", f"no finished run {run_id!r}")
-    detail = BatchJobDetail.model_validate(run.last_detail)
+    detail = BatchJobDetail.from_dict(run.last_detail)
     container = _container_name(run, detail)
     if detail.needs_describe(container) and run.job_id is not None:
         detail = batch.describe_job(run.job_id) or detail
@@ -70,7 +70,7 @@ def result(run_id: str, settings: Settings) -> dict[str, Any]:
         "logLinks": _links(run, detail, settings.aws_region),
     }
     if detail.is_array_parent and detail.array_properties is not None:
-        output["arrayProperties"] = detail.array_properties.model_dump(by_alias=True, exclude_none=True)
+        output["arrayProperties"] = detail.array_properties.to_dict()
         output["childEvents"] = run.child_events
     if detail.status is JobStatus.SUCCEEDED:
         return output
