@@ -12,6 +12,6 @@ from batch_on_eks.settings import load_settings
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     detail = event["detail"]
     logger.append_keys(run_id=detail.get("name"), execution_status=detail.get("status"))
-    outcome = abort(str(detail["name"]), str(detail["status"]), load_settings())
+    outcome = abort(str(detail["name"]), str(detail["status"]), detail.get("error"), load_settings())
     logger.info("execution ended", extra={"outcome": outcome})
     return {"outcome": outcome}

@@ -414,7 +414,8 @@ class EmulatedJob:
                 return
             if only_before_starting and self.status not in ("SUBMITTED", "PENDING", "RUNNABLE"):
                 return
-            self.terminate_reason = reason
+            if self.terminate_reason is None:  # a job being terminated keeps the first request's reason
+                self.terminate_reason = reason
         self.cancel.set()
         for child in self.children:
             child.terminate(reason, only_before_starting=only_before_starting)

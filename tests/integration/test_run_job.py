@@ -19,6 +19,7 @@ from typing import Any
 import boto3
 import pytest
 
+from batch_on_eks.logic.validate_run import unique_job_name
 from batch_on_eks.models.run_input import RunJobInput
 from local.embedded_aws import EmbeddedAws
 from tests.integration.batch_env import create_batch_on_eks, register_environment
@@ -186,6 +187,36 @@ def test_job_stuck_in_runnable_is_terminated_and_the_run_fails_job_stuck_runnabl
     job = describe_job(job_id)
     assert job["status"] == "FAILED"
     assert job["statusReason"].startswith("JobStuckRunnable")
+
+
+# -- the run's own deadline ----------------------------------------------------------------------------------
+def test_a_run_past_its_deadline_terminates_its_job_and_fails_job_timed_out(world: RunJobWorld) -> None:
+    # Given a running job whose run reconciles every second
+    job_name = unique("overdue")
+    execution = world.start(
+        {"jobName": job_name, "jobDefinition": world.job_definition("sleep 30"), "heartbeatSeconds": 1}
+    )
+    run_id = execution.rsplit(":", 1)[-1]
+    runs = boto3.resource("dynamodb").Table(world.stack.outputs["RunsTableName"])
+    assert world.aws.signals.wait(f"submitted:{unique_job_name(job_name, run_id)}", BOUND)
+    job_id = the_job(world, job_name)["jobId"]
+    assert world.aws.signals.wait(f"delivered:{job_id}:RUNNING", BOUND)
+    # When its deadline passes (the time the run allows is moved, not waited for: the table keeps it)
+    runs.update_item(
+        Key={"runId": run_id}, UpdateExpression="SET deadline = :past", ExpressionAttributeValues={":past": 1}
+    )
+    error, cause = failure_of(world.wait(execution))
+    # Then the next reconcile ends it JobTimedOut, and Batch's job is terminated with that reason
+    assert error == "JobTimedOut"
+    assert cause["jobId"] == job_id
+    assert cause["lastStatus"] == "RUNNING"
+    assert world.aws.batch.done_event(job_id).wait(BOUND)
+    job = describe_job(job_id)
+    assert job["status"] == "FAILED"
+    assert job["statusReason"].startswith("JobTimedOut")
+    # And the abort guard, hearing the execution FAILED, left the run's own ending alone
+    assert world.aws.wait_idle(BOUND)
+    assert "cancelRequested" not in runs.get_item(Key={"runId": run_id}, ConsistentRead=True)["Item"]
 
 
 # -- (i) array jobs ------------------------------------------------------------------------------------------

@@ -6,9 +6,14 @@ from batch_on_eks.adapters import batch
 from batch_on_eks.adapters.runs import RunStore
 from batch_on_eks.settings import Settings
 
+# The run-job state machine's own endings that have already terminated the job (the Reconcile step).
+ENDED_BY_THE_RUN = frozenset({"JobTimedOut", "JobStuckRunnable"})
 
-def abort(execution_name: str, execution_status: str, settings: Settings) -> str:
+
+def abort(execution_name: str, execution_status: str, error: str | None, settings: Settings) -> str:
     """The run's execution stopped, timed out or failed: terminate its job if it is still active."""
+    if error in ENDED_BY_THE_RUN:
+        return f"the run ended {error} and terminated its job itself"
     store = RunStore(settings.runs_table, settings.finished_run_ttl_seconds)
     run = store.get(execution_name)
     if run is None:
