@@ -17,6 +17,8 @@ What is filled here (``install()`` patches moto's classes in place; nothing is c
   INVALID). CreateJobQueue/UpdateJobQueue keep ``jobStateTimeLimitActions``.
 * Step Functions: a task token answered (SendTaskSuccess/Failure) while its task's Lambda still runs
   ends the task, as on AWS, instead of being ignored until the heartbeat lapses.
+* A presigned (query-string-signed) request is routed to the service its credential scope names (the
+  STS GetCallerIdentity URL inside an EKS token), not to S3.
 * Every EKS and Batch request is validated against botocore's service model before moto sees it
   (``_validate_request``), answering 400 with the service's own error code when invalid.
 
@@ -53,6 +55,7 @@ from moto.eks.models import Cluster, EKSBackend, paginated_list
 from moto.eks.responses import EKSResponse
 from moto.iam import models as iam_models
 from moto.moto_api._internal import mock_random as random
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackEndpoint, HeartbeatEndpoint
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
@@ -1132,6 +1135,22 @@ def _setup_heartbeat_endpoint_after_outcome(
 
 
 # --------------------------------------------------------------------------------------------
+# Routing a query-string-signed (presigned) request, such as the STS GetCallerIdentity URL inside an EKS
+# token: moto's server reads the service from the Authorization header only, and sends a presigned GET to
+# S3. Its credential scope (X-Amz-Credential=<key>/<date>/<region>/<service>/aws4_request) names the service.
+# --------------------------------------------------------------------------------------------
+_infer_service_region_host = DomainDispatcherApplication.infer_service_region_host
+
+
+def _infer_presigned_service(self: DomainDispatcherApplication, environ: dict[str, Any], path: str) -> Any:
+    if not environ.get("HTTP_AUTHORIZATION"):
+        credential = parse_qs(environ.get("QUERY_STRING", "")).get("X-Amz-Credential")
+        if credential:
+            environ = {**environ, "HTTP_AUTHORIZATION": f"AWS4-HMAC-SHA256 Credential={credential[0]}, x"}
+    return _infer_service_region_host(self, environ, path)
+
+
+# --------------------------------------------------------------------------------------------
 # install
 # --------------------------------------------------------------------------------------------
 _install_lock = threading.Lock()
@@ -1149,6 +1168,7 @@ def install() -> None:
         _patch_eks_lifecycle(EKSResponse)
         _patch_batch(BatchResponse)
         setattr(StepFunctionsParserBackend, "start_execution", _start_execution_named)  # noqa: B010
+        setattr(DomainDispatcherApplication, "infer_service_region_host", _infer_presigned_service)  # noqa: B010
         setattr(CallbackEndpoint, "setup_heartbeat_endpoint", _setup_heartbeat_endpoint_after_outcome)  # noqa: B010
         # CreateServiceLinkedRole names roles from the service: AWS spells these two this way
         iam_models.SERVICE_NAME_CONVERSION.setdefault("batch", "Batch")
