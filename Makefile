@@ -25,7 +25,7 @@ PY312_DIR = $(shell d=$$(pyenv prefix 3.12 2>/dev/null \
 	if [ -n "$$d" ] && [ -x "$$d/bin/python3.12" ]; then echo "$$d/bin"; \
 	else p=$$(type -P python3.12 || true); [[ -z "$$p" || "$$p" == */shims/* ]] || dirname "$$p"; fi)
 
-.PHONY: help venv tools system-deps lint typecheck sam-validate cfn-lint checkov build pytest test demo bench clean
+.PHONY: help venv tools system-deps kubernetes lint typecheck sam-validate cfn-lint checkov build pytest test demo bench clean
 
 help:
 	@echo "make demo   the blueprint's job, end to end, on the embedded AWS (no AWS account)"
@@ -51,6 +51,11 @@ system-deps:
 	@command -v bwrap >/dev/null || { echo "installing bubblewrap (Debian) for the job sandbox"; \
 	  apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null; }
 
+# kube-apiserver, kube-controller-manager and etcd from Debian's packages, built once into a cache outside
+# the clone (local/kubernetes/build.sh says how); a no-op when cached.
+kubernetes:
+	@bash local/kubernetes/build.sh
+
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -74,12 +79,12 @@ build: tools
 	run 'pyenv install 3.12', or 'make build PY312_DIR=/dir/holding/python3.12'." >&2; exit 1; }
 	PATH="$(PY312_DIR):$$PATH" $(SAM) build --template $(TEMPLATE) --build-dir .aws-sam/build
 
-pytest: venv system-deps
+pytest: venv system-deps kubernetes
 	$(VENV)/bin/pytest
 
 test: lint typecheck sam-validate cfn-lint checkov build pytest
 
-demo: venv system-deps
+demo: venv system-deps kubernetes
 	$(PY) -m local.demo $(ARGS)
 
 bench: venv system-deps

@@ -3,7 +3,13 @@
 Each supported resource type is created through the real AWS API of the embedded AWS (moto), with the
 properties the template gives it, in dependency order. Functions are also registered with the in-process
 Lambda runtime, with their handler, environment and asynchronous invocation settings. A type the embedded
-AWS does not emulate is listed in :attr:`Stack.not_emulated`, never silently treated as created.
+AWS does not emulate is listed in :attr:`Stack.not_emulated`, never silently treated as created. The
+template's ``Rules`` are checked first, as CloudFormation does: a parameter set they refuse deploys nothing.
+
+AWS's own managed policies exist in every account, but moto 5 loads them only when told to (all ~1,600,
+at every reset of its backends): a managed policy a role attaches that moto has not loaded is installed
+from moto's bundled copy of it, the one place this module reaches into moto rather than its API. An ARN
+moto has no copy of is recorded on the role as a tag ``embedded-aws:managed-policy:<name>`` instead.
 """
 
 from __future__ import annotations
@@ -14,13 +20,14 @@ import re
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import boto3
 
 from local.lambda_runtime import DeployedFunction, InvokeConfig, LambdaRuntime
-from local.template import Intrinsics, TranslatedStack, translate
+from local.template import Intrinsics, TranslatedStack, rule_violations, translate
 
 
 @dataclass
@@ -44,6 +51,39 @@ class Stack:
 
     def attribute(self, logical_id: str, name: str) -> Any:
         return self.resources[logical_id].attributes[name]
+
+
+@cache
+def _bundled_aws_managed_policies() -> dict[str, Any]:
+    """moto's bundled copy of AWS's managed policies, by name (read once per process)."""
+    from moto.iam.aws_managed_policies import aws_managed_policies_data
+
+    policies: dict[str, Any] = json.loads(aws_managed_policies_data)
+    return policies
+
+
+def _tag_specifications(resource_type: str, props: dict[str, Any]) -> list[dict[str, Any]]:
+    """CloudFormation ``Tags`` as EC2's ``TagSpecifications`` for ``resource_type`` (none: empty)."""
+    tags = props.get("Tags", [])
+    return [{"ResourceType": resource_type, "Tags": tags}] if tags else []
+
+
+def _ip_permission(rule: dict[str, Any], peer: str) -> dict[str, Any]:
+    """A CloudFormation security group rule as EC2's ``IpPermission``; ``peer`` is Source or Destination."""
+    permission: dict[str, Any] = {"IpProtocol": str(rule["IpProtocol"])}
+    for key in ("FromPort", "ToPort"):
+        if key in rule:
+            permission[key] = int(rule[key])
+    description = {"Description": rule["Description"]} if "Description" in rule else {}
+    if "CidrIp" in rule:
+        permission["IpRanges"] = [{"CidrIp": rule["CidrIp"], **description}]
+    if "CidrIpv6" in rule:
+        permission["Ipv6Ranges"] = [{"CidrIpv6": rule["CidrIpv6"], **description}]
+    if f"{peer}SecurityGroupId" in rule:
+        permission["UserIdGroupPairs"] = [{"GroupId": rule[f"{peer}SecurityGroupId"], **description}]
+    if f"{peer}PrefixListId" in rule:
+        permission["PrefixListIds"] = [{"PrefixListId": rule[f"{peer}PrefixListId"], **description}]
+    return permission
 
 
 def _dummy_zip() -> bytes:
@@ -76,6 +116,19 @@ class Deployer:
             "AWS::StepFunctions::StateMachine": self._state_machine,
             "AWS::Logs::LogGroup": self._log_group,
             "AWS::CloudWatch::Alarm": self._alarm,
+            "AWS::EC2::VPC": self._vpc,
+            "AWS::EC2::FlowLog": self._flow_log,
+            "AWS::EC2::Subnet": self._subnet,
+            "AWS::EC2::InternetGateway": self._internet_gateway,
+            "AWS::EC2::VPCGatewayAttachment": self._gateway_attachment,
+            "AWS::EC2::RouteTable": self._route_table,
+            "AWS::EC2::Route": self._route,
+            "AWS::EC2::SubnetRouteTableAssociation": self._route_table_association,
+            "AWS::EC2::EIP": self._eip,
+            "AWS::EC2::NatGateway": self._nat_gateway,
+            "AWS::EC2::SecurityGroup": self._security_group,
+            "AWS::EC2::SecurityGroupIngress": self._security_group_ingress,
+            "AWS::EC2::SecurityGroupEgress": self._security_group_egress,
         }
 
     def client(self, service: str) -> Any:
@@ -99,6 +152,9 @@ class Deployer:
             },
             translated.template.get("Conditions", {}),
         )
+        refused = rule_violations(translated.template, intrinsics)
+        if refused:
+            raise ValueError(f"{stack_name}: the template's Rules refuse the parameters: {refused}")
         for logical_id in translated.creation_order():
             resource = translated.resources[logical_id]
             if "Condition" in resource and not intrinsics.condition(resource["Condition"]):
@@ -166,6 +222,7 @@ class Deployer:
             RoleName=name,
             Path=props.get("Path", "/"),
             AssumeRolePolicyDocument=json.dumps(props["AssumeRolePolicyDocument"]),
+            **({"Description": props["Description"]} if "Description" in props else {}),
         )["Role"]
         for policy in props.get("Policies", []):
             # SAM's policy templates leave out Version (IAM then assumes 2008-10-17); moto insists on one.
@@ -177,7 +234,10 @@ class Deployer:
             try:
                 iam.attach_role_policy(RoleName=name, PolicyArn=arn)
             except iam.exceptions.NoSuchEntityException:
-                # moto knows most, not all, AWS managed policies; the attachment is recorded as a tag instead
+                if self._install_aws_managed_policy(arn):
+                    iam.attach_role_policy(RoleName=name, PolicyArn=arn)
+                    continue
+                # moto has no copy of this managed policy: the attachment is recorded as a tag instead
                 iam.tag_role(
                     RoleName=name,
                     Tags=[{"Key": f"embedded-aws:managed-policy:{arn.rsplit('/', 1)[-1]}", "Value": arn}],
@@ -185,6 +245,19 @@ class Deployer:
         return DeployedResource(
             logical_id, "AWS::IAM::Role", name, {"Arn": role["Arn"], "RoleId": role["RoleId"]}
         )
+
+    def _install_aws_managed_policy(self, arn: str) -> bool:
+        """Install the AWS managed policy ``arn`` in moto's IAM from moto's bundled copy; False if none."""
+        from moto.iam.models import AWSManagedPolicy, iam_backends
+
+        match = re.fullmatch(r"arn:(aws[a-z-]*):iam::aws:policy(/(?:.*/)?)([^/]+)", arn)
+        data = _bundled_aws_managed_policies().get(match.group(3)) if match else None
+        if match is None or data is None or data.get("Path", "/") != match.group(2):
+            return False
+        backend = iam_backends[self.account][match.group(1)]
+        policy = AWSManagedPolicy.from_data(match.group(3), self.account, self.region, data)
+        backend.managed_policies[policy.arn] = policy
+        return bool(policy.arn == arn)
 
     def _instance_profile(self, stack: Stack, logical_id: str, props: dict[str, Any]) -> DeployedResource:
         iam = self.client("iam")
@@ -346,3 +419,179 @@ class Deployer:
         return DeployedResource(
             logical_id, "AWS::CloudWatch::Alarm", name, {"Arn": self._arn("cloudwatch", f"alarm:{name}")}
         )
+
+    # -- the network ----------------------------------------------------------------------------------------
+    def _vpc(self, stack: Stack, logical_id: str, props: dict[str, Any]) -> DeployedResource:
+        ec2 = self.client("ec2")
+        vpc = ec2.create_vpc(
+            CidrBlock=props["CidrBlock"],
+            InstanceTenancy=props.get("InstanceTenancy", "default"),
+            TagSpecifications=_tag_specifications("vpc", props),
+        )["Vpc"]
+        vpc_id = vpc["VpcId"]
+        for attribute in ("EnableDnsSupport", "EnableDnsHostnames"):
+            if attribute in props:  # one attribute per call, as EC2 requires
+                ec2.modify_vpc_attribute(VpcId=vpc_id, **{attribute: {"Value": bool(props[attribute])}})
+        default_group = ec2.describe_security_groups(
+            Filters=[{"Name": "vpc-id", "Values": [vpc_id]}, {"Name": "group-name", "Values": ["default"]}]
+        )["SecurityGroups"]
+        default_acl = ec2.describe_network_acls(
+            Filters=[{"Name": "vpc-id", "Values": [vpc_id]}, {"Name": "default", "Values": ["true"]}]
+        )["NetworkAcls"]
+        attributes = {
+            "VpcId": vpc_id,
+            "CidrBlock": vpc["CidrBlock"],
+            "DefaultSecurityGroup": default_group[0]["GroupId"] if default_group else None,
+            "DefaultNetworkAcl": default_acl[0]["NetworkAclId"] if default_acl else None,
+        }
+        return DeployedResource(logical_id, "AWS::EC2::VPC", vpc_id, attributes)
+
+    def _flow_log(self, stack: Stack, logical_id: str, props: dict[str, Any]) -> DeployedResource:
+        request: dict[str, Any] = {
+            "ResourceIds": [props["ResourceId"]],
+            "ResourceType": props["ResourceType"],
+            "TrafficType": props.get("TrafficType", "ALL"),
+            "LogDestinationType": props.get("LogDestinationType", "cloud-watch-logs"),
+            "TagSpecifications": _tag_specifications("vpc-flow-log", props),
+        }
+        for key in ("LogGroupName", "LogDestination", "DeliverLogsPermissionArn", "LogFormat"):
+            if key in props:
+                request[key] = props[key]
+        response = self.client("ec2").create_flow_logs(**request)
+        if response.get("Unsuccessful"):
+            raise ValueError(f"{logical_id}: CreateFlowLogs refused: {response['Unsuccessful']}")
+        flow_log_id = response["FlowLogIds"][0]
+        return DeployedResource(logical_id, "AWS::EC2::FlowLog", flow_log_id, {"Id": flow_log_id})
+
+    def _subnet(self, stack: Stack, logical_id: str, props: dict[str, Any]) -> DeployedResource:
+        ec2 = self.client("ec2")
+        request: dict[str, Any] = {
+            "VpcId": props["VpcId"],
+            "CidrBlock": props["CidrBlock"],
+            "TagSpecifications": _tag_specifications("subnet", props),
+        }
+        for key in ("AvailabilityZone", "AvailabilityZoneId"):
+            if key in props:
+                request[key] = props[key]
+        subnet = ec2.create_subnet(**request)["Subnet"]
+        if "MapPublicIpOnLaunch" in props:
+            ec2.modify_subnet_attribute(
+                SubnetId=subnet["SubnetId"], MapPublicIpOnLaunch={"Value": bool(props["MapPublicIpOnLaunch"])}
+            )
+        attributes = {
+            "SubnetId": subnet["SubnetId"],
+            "VpcId": subnet["VpcId"],
+            "AvailabilityZone": subnet["AvailabilityZone"],
+            "AvailabilityZoneId": subnet.get("AvailabilityZoneId"),
+            "CidrBlock": subnet["CidrBlock"],
+        }
+        return DeployedResource(logical_id, "AWS::EC2::Subnet", subnet["SubnetId"], attributes)
+
+    def _internet_gateway(self, stack: Stack, logical_id: str, props: dict[str, Any]) -> DeployedResource:
+        gateway = self.client("ec2").create_internet_gateway(
+            TagSpecifications=_tag_specifications("internet-gateway", props)
+        )["InternetGateway"]
+        gateway_id = gateway["InternetGatewayId"]
+        return DeployedResource(
+            logical_id, "AWS::EC2::InternetGateway", gateway_id, {"InternetGatewayId": gateway_id}
+        )
+
+    def _gateway_attachment(self, stack: Stack, logical_id: str, props: dict[str, Any]) -> DeployedResource:
+        if "InternetGatewayId" not in props:
+            raise ValueError(f"{logical_id}: only internet gateways are emulated (no VpnGatewayId)")
+        self.client("ec2").attach_internet_gateway(
+            InternetGatewayId=props["InternetGatewayId"], VpcId=props["VpcId"]
+        )
+        ref = f"IGW|{props['VpcId']}"  # CloudFormation's physical id of an attachment
+        return DeployedResource(logical_id, "AWS::EC2::VPCGatewayAttachment", ref)
+
+    def _route_table(self, stack: Stack, logical_id: str, props: dict[str, Any]) -> DeployedResource:
+        table = self.client("ec2").create_route_table(
+            VpcId=props["VpcId"], TagSpecifications=_tag_specifications("route-table", props)
+        )["RouteTable"]
+        table_id = table["RouteTableId"]
+        return DeployedResource(logical_id, "AWS::EC2::RouteTable", table_id, {"RouteTableId": table_id})
+
+    def _route(self, stack: Stack, logical_id: str, props: dict[str, Any]) -> DeployedResource:
+        request = {key: value for key, value in props.items() if key != "Tags"}
+        response = self.client("ec2").create_route(**request)
+        if not response.get("Return", True):
+            raise ValueError(f"{logical_id}: CreateRoute refused")
+        destination = props.get("DestinationCidrBlock") or props.get("DestinationIpv6CidrBlock")
+        ref = f"{props['RouteTableId']}|{destination}"  # CloudFormation's physical id of a route
+        return DeployedResource(logical_id, "AWS::EC2::Route", ref)
+
+    def _route_table_association(
+        self, stack: Stack, logical_id: str, props: dict[str, Any]
+    ) -> DeployedResource:
+        association_id = self.client("ec2").associate_route_table(
+            RouteTableId=props["RouteTableId"], SubnetId=props["SubnetId"]
+        )["AssociationId"]
+        return DeployedResource(
+            logical_id, "AWS::EC2::SubnetRouteTableAssociation", association_id, {"Id": association_id}
+        )
+
+    def _eip(self, stack: Stack, logical_id: str, props: dict[str, Any]) -> DeployedResource:
+        ec2 = self.client("ec2")
+        address = ec2.allocate_address(Domain=props.get("Domain", "vpc"))
+        if props.get("Tags"):
+            ec2.create_tags(Resources=[address["AllocationId"]], Tags=props["Tags"])
+        attributes = {"AllocationId": address["AllocationId"], "PublicIp": address["PublicIp"]}
+        return DeployedResource(logical_id, "AWS::EC2::EIP", address["PublicIp"], attributes)
+
+    def _nat_gateway(self, stack: Stack, logical_id: str, props: dict[str, Any]) -> DeployedResource:
+        request: dict[str, Any] = {
+            "SubnetId": props["SubnetId"],
+            "ConnectivityType": props.get("ConnectivityType", "public"),
+            "TagSpecifications": _tag_specifications("natgateway", props),
+        }
+        if "AllocationId" in props:
+            request["AllocationId"] = props["AllocationId"]
+        gateway = self.client("ec2").create_nat_gateway(**request)["NatGateway"]
+        gateway_id = gateway["NatGatewayId"]
+        return DeployedResource(logical_id, "AWS::EC2::NatGateway", gateway_id, {"NatGatewayId": gateway_id})
+
+    def _security_group(self, stack: Stack, logical_id: str, props: dict[str, Any]) -> DeployedResource:
+        ec2 = self.client("ec2")
+        request: dict[str, Any] = {
+            "GroupName": self._name(stack, logical_id, props.get("GroupName"), 255),
+            "Description": props["GroupDescription"],
+            "TagSpecifications": _tag_specifications("security-group", props),
+        }
+        if "VpcId" in props:
+            request["VpcId"] = props["VpcId"]
+        group_id = ec2.create_security_group(**request)["GroupId"]
+        if "SecurityGroupEgress" in props:
+            # As CloudFormation does: the given egress rules replace the default allow-all rule.
+            ec2.revoke_security_group_egress(
+                GroupId=group_id, IpPermissions=[{"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]
+            )
+            egress = [_ip_permission(rule, "Destination") for rule in props["SecurityGroupEgress"]]
+            if egress:
+                ec2.authorize_security_group_egress(GroupId=group_id, IpPermissions=egress)
+        ingress = [_ip_permission(rule, "Source") for rule in props.get("SecurityGroupIngress", [])]
+        if ingress:
+            ec2.authorize_security_group_ingress(GroupId=group_id, IpPermissions=ingress)
+        group = ec2.describe_security_groups(GroupIds=[group_id])["SecurityGroups"][0]
+        attributes = {"GroupId": group_id, "VpcId": group.get("VpcId")}
+        return DeployedResource(logical_id, "AWS::EC2::SecurityGroup", group_id, attributes)
+
+    def _security_group_ingress(
+        self, stack: Stack, logical_id: str, props: dict[str, Any]
+    ) -> DeployedResource:
+        response = self.client("ec2").authorize_security_group_ingress(
+            GroupId=props["GroupId"], IpPermissions=[_ip_permission(props, "Source")]
+        )
+        rules = response.get("SecurityGroupRules") or [{}]
+        rule_id = rules[0].get("SecurityGroupRuleId", logical_id)
+        return DeployedResource(logical_id, "AWS::EC2::SecurityGroupIngress", rule_id, {"Id": rule_id})
+
+    def _security_group_egress(
+        self, stack: Stack, logical_id: str, props: dict[str, Any]
+    ) -> DeployedResource:
+        response = self.client("ec2").authorize_security_group_egress(
+            GroupId=props["GroupId"], IpPermissions=[_ip_permission(props, "Destination")]
+        )
+        rules = response.get("SecurityGroupRules") or [{}]
+        rule_id = rules[0].get("SecurityGroupRuleId", logical_id)
+        return DeployedResource(logical_id, "AWS::EC2::SecurityGroupEgress", rule_id, {"Id": rule_id})

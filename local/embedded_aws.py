@@ -5,6 +5,10 @@ and a Batch-on-EKS data plane emulator behind Batch.
         stack = aws.deploy(Path("template.yaml"))
         boto3.client("stepfunctions").start_execution(...)   # plain boto3 reaches the embedded AWS
 
+With ``kubernetes=True`` every EKS cluster gets a real Kubernetes API server (:mod:`local.kubernetes.eks`):
+DescribeCluster answers its endpoint and CA, EKS tokens authenticate through access entries and aws-auth,
+and each emulated job's pod is created there as Batch's user (needs ``make kubernetes`` once).
+
 While it runs, the process's AWS settings point at it (``AWS_ENDPOINT_URL``, dummy credentials, region), so
 every boto3 client made in the process, the handlers' included, talks to it. One runs per process at a time.
 """
@@ -17,7 +21,7 @@ import os
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 
@@ -29,6 +33,9 @@ from local.deploy import Deployer, Stack
 from local.event_bus import Delivery, EventBus, aws_event
 from local.lambda_runtime import LambdaRuntime
 from local.signals import Signals
+
+if TYPE_CHECKING:
+    from local.kubernetes.eks import EksKubernetes
 
 ACCOUNT = "123456789012"
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -65,8 +72,12 @@ def _configure_moto() -> None:
 
 
 class EmbeddedAws:
-    def __init__(self, region: str = "us-east-1", timings: Timings | None = None):
+    def __init__(
+        self, region: str = "us-east-1", timings: Timings | None = None, *, kubernetes: bool = False
+    ):
         self.region = region
+        self.kubernetes_enabled = kubernetes
+        self.kubernetes: EksKubernetes | None = None
         self.account = ACCOUNT
         self.timings = timings or Timings()
         self.signals = Signals()
@@ -114,7 +125,19 @@ class EmbeddedAws:
         self.endpoint = f"http://{host}:{port}"
         self._point_process_at(port)
         moto_hooks.activate(self)
+        if self.kubernetes_enabled:
+            self._start_kubernetes()
         return self
+
+    def _start_kubernetes(self) -> None:
+        from local.kubernetes.binaries import find_binaries
+        from local.kubernetes.eks import EksKubernetes
+
+        find_binaries()  # fail now, naming `make kubernetes`, rather than inside a CreateCluster call
+        own = (os.environ["AWS_ACCESS_KEY_ID"], os.environ["AWS_SECRET_ACCESS_KEY"])  # set just above
+        self.kubernetes = EksKubernetes(sts_endpoint=self.endpoint, own_credentials=own)
+        moto_gaps.use_eks_control_plane(self.kubernetes)
+        self.batch.pod_host = self.kubernetes.pod_host
 
     def _point_process_at(self, port: int) -> None:
         self._saved_settings = {name: os.environ.get(name) for name in _AWS_SETTINGS}
@@ -135,6 +158,11 @@ class EmbeddedAws:
         self.batch.stop()
         self.runtime.wait_async_idle(timeout=10)
         self.runtime.close()
+        if self.kubernetes is not None:
+            moto_gaps.use_eks_control_plane(None)
+            self.batch.pod_host = lambda cluster_arn: None
+            self.kubernetes.stop_all()
+            self.kubernetes = None
         moto_hooks.activate(None)
         self.readiness.reset()
         self._server = None  # the server stays up for the next embedded AWS (see _SERVER)

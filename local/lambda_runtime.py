@@ -122,6 +122,26 @@ class DeployedFunction:
     role_arn: str = ""
     invoke_config: InvokeConfig = field(default_factory=InvokeConfig)
     _handler: Callable[[Any, Any], Any] | None = None
+    _credentials: dict[str, str] | None = None
+
+    def role_credentials(self) -> dict[str, str]:
+        """The function's execution role's credentials, as Lambda puts them in its environment: an
+        ``AssumeRole`` session named after the function (so STS GetCallerIdentity names the role, and an
+        EKS access entry for the role recognises the function). Assumed once per function, like a warm
+        container's credentials; none for a function without a role."""
+        if self._credentials is None:
+            if not self.role_arn:
+                self._credentials = {}
+            else:
+                answer = boto3.client("sts").assume_role(
+                    RoleArn=self.role_arn, RoleSessionName=self.name[:64]
+                )
+                self._credentials = {
+                    "AWS_ACCESS_KEY_ID": answer["Credentials"]["AccessKeyId"],
+                    "AWS_SECRET_ACCESS_KEY": answer["Credentials"]["SecretAccessKey"],
+                    "AWS_SESSION_TOKEN": answer["Credentials"]["SessionToken"],
+                }
+        return self._credentials
 
     def load_handler(self, environment: Mapping[str, str] | None = None) -> Callable[[Any, Any], Any]:
         """Import the handler (once), with ``environment`` as the function sees it (its init phase)."""
@@ -140,8 +160,10 @@ class DeployedFunction:
         return self._handler
 
     def runtime_environment(self) -> dict[str, str]:
-        """The variables Lambda sets for every function, then the template's."""
+        """The variables Lambda sets for every function (its role's credentials among them), then the
+        template's."""
         return {
+            **self.role_credentials(),
             "AWS_LAMBDA_FUNCTION_NAME": self.name,
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(self.memory_mb),
             "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",

@@ -18,7 +18,11 @@ What is filled here (``install()`` patches moto's classes in place; nothing is c
 * Step Functions: a task token answered (SendTaskSuccess/Failure) while its task's Lambda still runs
   ends the task, as on AWS, instead of being ignored until the heartbeat lapses.
 * A presigned (query-string-signed) request is routed to the service its credential scope names (the
-  STS GetCallerIdentity URL inside an EKS token), not to S3.
+  STS GetCallerIdentity URL inside an EKS token), not to S3, and is answered for the access key that
+  signed it (moto read it from the Authorization header only, so STS named every caller ``user/moto``).
+* EKS CreateCluster/DescribeCluster answer with the endpoint and CA of a real local API server when the
+  embedded AWS runs one per cluster (``use_eks_control_plane``; see local/kubernetes/eks.py), and
+  DeleteCluster stops it.
 * Every EKS and Batch request is validated against botocore's service model before moto sees it
   (``_validate_request``), answering 400 with the service's own error code when invalid.
 
@@ -28,13 +32,14 @@ that service), because the server reads the URL map only then.
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qs
 
 from botocore.model import OperationModel, Shape
@@ -59,7 +64,16 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackEndpoint, HeartbeatEndpoint
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
-__all__ = ["READINESS", "ReadinessPolicy", "eks_namespace_for_queue", "install"]
+__all__ = [
+    "READINESS",
+    "EksControlPlane",
+    "ReadinessPolicy",
+    "eks_access_entries",
+    "eks_authentication_mode",
+    "eks_namespace_for_queue",
+    "install",
+    "use_eks_control_plane",
+]
 
 KINDS = ("cluster", "nodegroup", "addon", "compute-environment")
 
@@ -464,6 +478,10 @@ def _addon(cluster: Cluster, name: str) -> _Addon:
         ) from None
 
 
+# Where an add-on installs (and so where its service accounts live) when the request names no namespace.
+_ADDON_NAMESPACES = {"amazon-cloudwatch-observability": "amazon-cloudwatch"}
+
+
 def _addon_pod_identities(
     backend: EKSBackend, cluster: Cluster, addon_arn: str, wanted: list[dict[str, str]] | None
 ) -> list[str]:
@@ -472,9 +490,10 @@ def _addon_pod_identities(
     for pid in [p for p in extras.pod_identities.values() if p.owner_arn == addon_arn]:
         del extras.pod_identities[pid.association_id]
     arns = []
+    namespace = _ADDON_NAMESPACES.get(addon_arn.split("/")[2], "kube-system")  # addon/<cluster>/<name>/<id>
     for item in wanted or []:
         pid = _new_pod_identity(
-            backend, cluster, "kube-system", item["serviceAccount"], item["roleArn"], {}, False, None
+            backend, cluster, namespace, item["serviceAccount"], item["roleArn"], {}, False, None
         )
         pid.owner_arn = addon_arn
         arns.append(pid.association_arn)
@@ -610,6 +629,16 @@ def _require_api_mode(cluster: Cluster) -> None:
             message="The cluster's authentication mode must be set to one of [API, API_AND_CONFIG_MAP] "
             "to perform this operation."
         )
+
+
+def eks_authentication_mode(cluster: Cluster) -> str:
+    """The cluster's ``accessConfig.authenticationMode`` (CONFIG_MAP unless set), for local authenticators."""
+    return str(_access_config(cluster)["authenticationMode"])
+
+
+def eks_access_entries(cluster: Cluster) -> dict[str, _AccessEntry]:
+    """The cluster's access entries by principal ARN (live: read, never change)."""
+    return _extras(cluster).access_entries
 
 
 def _access_entry(cluster: Cluster, principal_arn: str) -> _AccessEntry:
@@ -877,6 +906,44 @@ def delete_pod_identity_association(self: EKSResponse) -> ActionResult:
     return ActionResult({"association": pid.view()})
 
 
+# ----------------------------------------------------------------------------- a real API server per cluster
+class EksControlPlane(Protocol):
+    """Runs a local Kubernetes API server per EKS cluster (local/kubernetes/eks.py)."""
+
+    def launch(self, account: str, region: str, name: str) -> tuple[str, str]:
+        """Start the cluster's server if it is not running (without waiting); its (endpoint, CA PEM)."""
+
+    def ready(self, account: str, region: str, name: str) -> tuple[str, str]:
+        """As launch, then wait until the server answers."""
+
+    def stop(self, account: str, region: str, name: str) -> None: ...
+
+
+_CONTROL_PLANE: EksControlPlane | None = None
+
+
+def use_eks_control_plane(plane: EksControlPlane | None) -> None:
+    """Answer EKS clusters' endpoint and CA from ``plane`` (None: moto's fake ones, the default)."""
+    global _CONTROL_PLANE
+    _CONTROL_PLANE = plane
+
+
+def _answer_with_control_plane(backend: EKSBackend, cluster: Cluster, *, wait: bool) -> None:
+    """Put the local API server's endpoint and CA (base64 of the PEM, as EKS gives it) on the cluster."""
+    plane = _CONTROL_PLANE
+    if plane is None:
+        return
+    reach = plane.ready if wait else plane.launch
+    try:
+        endpoint, ca_pem = reach(backend.account_id, backend.region_name, cluster.name)
+    except RuntimeError as error:  # the server did not start: the cluster failed, saying why
+        cluster.status = "FAILED"
+        cluster.health = _issue("InternalFailure", str(error)[-2000:], [cluster.name])  # type: ignore[attr-defined]
+        return
+    cluster.endpoint = endpoint
+    cluster.certificate_authority = {"data": base64.b64encode(ca_pem.encode()).decode()}
+
+
 # ----------------------------------------------------------------------------- cluster/nodegroup status
 def _patch_eks_lifecycle(cls: type[EKSResponse]) -> None:
     create_cluster = cls.create_cluster
@@ -900,6 +967,7 @@ def _patch_eks_lifecycle(cls: type[EKSResponse]) -> None:
         cluster.status = "CREATING"
         cluster.health = {"issues": []}
         cluster._gap_lifecycle = _Lifecycle()
+        _answer_with_control_plane(self.eks_backend, cluster, wait=False)  # boots while CREATING
         return result
 
     def describe_cluster_(self: EKSResponse) -> ActionResult:
@@ -908,11 +976,15 @@ def _patch_eks_lifecycle(cls: type[EKSResponse]) -> None:
         _access_config(cluster)
         lc = _status_after_describe("cluster", (cluster.name,), cluster)
         _apply_eks_status("cluster", cluster, lc, cluster.name)
+        _answer_with_control_plane(self.eks_backend, cluster, wait=cluster.status == "ACTIVE")
         return result
 
     def delete_cluster_(self: EKSResponse) -> ActionResult:
         result = delete_cluster(self)
-        result.result["cluster"].status = "DELETING"  # type: ignore[index]
+        cluster = result.result["cluster"]  # type: ignore[index]
+        cluster.status = "DELETING"
+        if _CONTROL_PLANE is not None:
+            _CONTROL_PLANE.stop(self.eks_backend.account_id, self.eks_backend.region_name, cluster.name)
         return result
 
     def update_cluster_config_(self: EKSResponse) -> ActionResult:
@@ -1150,6 +1222,18 @@ def _infer_presigned_service(self: DomainDispatcherApplication, environ: dict[st
     return _infer_service_region_host(self, environ, path)
 
 
+_get_access_key = BaseResponse.get_access_key
+
+
+def _access_key_of_presigned(self: BaseResponse) -> str:
+    """The access key of a presigned request is the first part of its X-Amz-Credential."""
+    if "Authorization" not in self.headers:
+        credential = parse_qs(self.parsed_url.query).get("X-Amz-Credential")
+        if credential:
+            return credential[0].split("/")[0]
+    return str(_get_access_key(self))
+
+
 # --------------------------------------------------------------------------------------------
 # install
 # --------------------------------------------------------------------------------------------
@@ -1169,6 +1253,7 @@ def install() -> None:
         _patch_batch(BatchResponse)
         setattr(StepFunctionsParserBackend, "start_execution", _start_execution_named)  # noqa: B010
         setattr(DomainDispatcherApplication, "infer_service_region_host", _infer_presigned_service)  # noqa: B010
+        setattr(BaseResponse, "get_access_key", _access_key_of_presigned)  # noqa: B010
         setattr(CallbackEndpoint, "setup_heartbeat_endpoint", _setup_heartbeat_endpoint_after_outcome)  # noqa: B010
         # CreateServiceLinkedRole names roles from the service: AWS spells these two this way
         iam_models.SERVICE_NAME_CONVERSION.setdefault("batch", "Batch")

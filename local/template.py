@@ -46,6 +46,10 @@ _SHORT_TAGS = {
             "Cidr",
             "Length",
             "ToJsonString",
+            # the functions of a template's Rules that Intrinsics evaluates
+            "Contains",
+            "EachMemberEquals",
+            "EachMemberIn",
         )
     },
 }
@@ -87,8 +91,18 @@ def load_template(path: Path) -> dict[str, Any]:
     return loaded
 
 
+def is_list_parameter(spec: Mapping[str, Any]) -> bool:
+    """A ``CommaDelimitedList`` or ``List<...>`` parameter: ``Ref`` gives a list."""
+    kind = str(spec.get("Type", "String"))
+    return kind == "CommaDelimitedList" or kind.startswith("List<")
+
+
 def parameter_values(template: Mapping[str, Any], overrides: Mapping[str, str]) -> dict[str, Any]:
-    """The stack's parameter values: template defaults, then the overrides; a missing one is an error."""
+    """The stack's parameter values: template defaults, then the overrides; a missing one is an error.
+
+    A list parameter's value is a list, as ``Ref`` gives it: its comma-separated text split at the commas
+    (an empty text is ``[""]``, as in CloudFormation). Its ``AllowedPattern`` applies to each member.
+    """
     declared: Mapping[str, Any] = template.get("Parameters", {})
     unknown = set(overrides) - set(declared)
     if unknown:
@@ -101,12 +115,29 @@ def parameter_values(template: Mapping[str, Any], overrides: Mapping[str, str]) 
             values[name] = spec["Default"]
         else:
             raise ValueError(f"template parameter {name} has no default and no value was given")
+        if is_list_parameter(spec) and not isinstance(values[name], list):
+            values[name] = [item.strip() for item in str(values[name]).split(",")]
+        members = values[name] if isinstance(values[name], list) else [values[name]]
         pattern = spec.get("AllowedPattern")
-        if pattern and not re.fullmatch(pattern, str(values[name])):
-            raise ValueError(f"template parameter {name}={values[name]!r} does not match {pattern}")
-        if "AllowedValues" in spec and values[name] not in spec["AllowedValues"]:
+        for member in members:
+            if pattern and not re.fullmatch(pattern, str(member)):
+                raise ValueError(f"template parameter {name}={member!r} does not match {pattern}")
+        if "AllowedValues" in spec and any(member not in spec["AllowedValues"] for member in members):
             raise ValueError(f"template parameter {name}={values[name]!r} not in {spec['AllowedValues']}")
     return values
+
+
+def rule_violations(template: Mapping[str, Any], intrinsics: Intrinsics) -> list[str]:
+    """What the template's ``Rules`` refuse about the parameter values (each failed assertion's
+    description), as CloudFormation checks them before it creates anything."""
+    found: list[str] = []
+    for name, rule in template.get("Rules", {}).items():
+        if "RuleCondition" in rule and not intrinsics.resolve(rule["RuleCondition"]):
+            continue
+        for assertion in rule.get("Assertions", []):
+            if not intrinsics.resolve(assertion["Assert"]):
+                found.append(f"{name}: {assertion.get('AssertDescription', 'assertion failed')}")
+    return found
 
 
 def _localise_code_uris(template: dict[str, Any], root: Path) -> dict[str, Path]:
@@ -300,6 +331,16 @@ class Intrinsics:
             if key == "Fn::GetAZs":
                 region = self.values["AWS::Region"]
                 return [f"{region}a", f"{region}b", f"{region}c"]
+            # the functions of a template's Rules (a parameter's value stands for itself there)
+            if key == "Fn::Contains":
+                members, value = self.resolve(arg)
+                return value in members
+            if key == "Fn::EachMemberEquals":
+                members, value = self.resolve(arg)
+                return all(member == value for member in members)
+            if key == "Fn::EachMemberIn":
+                members, allowed = self.resolve(arg)
+                return all(member in allowed for member in members)
         return {
             key: value
             for key, value in ((k, self.resolve(v)) for k, v in node.items())

@@ -56,11 +56,29 @@ class Decision:
     denying: tuple[str, ...]  # Sids of the Deny statements that match
 
 
-def evaluate(documents: Iterable[Mapping[str, Any] | str], action: str, resource: str) -> Decision:
+def _condition_holds(condition: Mapping[str, Any], context: Mapping[str, str]) -> bool | None:
+    """A ``StringEquals`` condition on keys the request's ``context`` has; None when it cannot be judged."""
+    if set(condition) != {"StringEquals"}:
+        return None
+    for key, expected in condition["StringEquals"].items():
+        if key not in context:
+            return None
+        if context[key] not in ([expected] if isinstance(expected, str) else expected):
+            return False
+    return True
+
+
+def evaluate(
+    documents: Iterable[Mapping[str, Any] | str],
+    action: str,
+    resource: str,
+    context: Mapping[str, str] | None = None,
+) -> Decision:
     """IAM's identity-policy logic for one action on one resource: Deny wins, else an Allow is needed.
 
-    A statement with a ``Condition`` cannot be judged without the request's context: it is taken to apply
-    when it denies and not to apply when it allows (so the check errs on the side of reporting).
+    A ``StringEquals`` condition on a key the request's ``context`` gives is evaluated. Any other
+    ``Condition`` cannot be judged without the request's context: it is taken to apply when it denies and
+    not to apply when it allows (so the check errs on the side of reporting).
     """
     allowing: list[str] = []
     denying: list[str] = []
@@ -69,9 +87,14 @@ def evaluate(documents: Iterable[Mapping[str, Any] | str], action: str, resource
             if not _applies(statement, action, resource):
                 continue
             sid = str(statement.get("Sid", f"#{index}"))
-            if statement.get("Effect") == "Deny":
+            holds = (
+                _condition_holds(statement["Condition"], context or {})
+                if statement.get("Condition")
+                else True
+            )
+            if statement.get("Effect") == "Deny" and holds is not False:
                 denying.append(sid)
-            elif statement.get("Effect") == "Allow" and not statement.get("Condition"):
+            elif statement.get("Effect") == "Allow" and holds is True:
                 allowing.append(sid)
     return Decision(bool(allowing) and not denying, tuple(allowing), tuple(denying))
 
@@ -139,11 +162,65 @@ def _batch(call: RecordedCall) -> list[tuple[str, str]]:
         return [(call.action, _batch_arn(call, "job", params["jobId"]))]
     if op in ("TagResource", "UntagResource", "ListTagsForResource"):
         return [(call.action, params["resourceArn"])]
-    if op == "UpdateJobQueue":
+    if op in ("UpdateJobQueue", "DeleteJobQueue"):
         return [(call.action, _batch_arn(call, "job-queue", params["jobQueue"]))]
-    if op == "UpdateComputeEnvironment":
+    if op in ("UpdateComputeEnvironment", "DeleteComputeEnvironment"):
         return [(call.action, _batch_arn(call, "compute-environment", params["computeEnvironment"]))]
+    created = {
+        "CreateComputeEnvironment": ("compute-environment", "computeEnvironmentName"),
+        "CreateJobQueue": ("job-queue", "jobQueueName"),
+        "RegisterJobDefinition": ("job-definition", "jobDefinitionName"),
+    }
+    if op in created:
+        kind, key = created[op]
+        arn = _batch_arn(call, kind, params[key] + (":*" if kind == "job-definition" else ""))
+        needed = [(call.action, arn)]
+        if op == "CreateJobQueue":
+            needed += [
+                (call.action, _batch_arn(call, "compute-environment", entry["computeEnvironment"]))
+                for entry in params.get("computeEnvironmentOrder", [])
+            ]
+        if params.get("tags"):
+            needed.append(("batch:TagResource", arn))
+        return needed
+    if op == "DeregisterJobDefinition":
+        return [(call.action, _job_definition_arn(call, params["jobDefinition"]))]
     # DescribeJobs, ListJobs, Describe*, RegisterJobDefinition...: no resource-level permissions
+    return [(call.action, "*")]
+
+
+def _eks(call: RecordedCall) -> list[tuple[str, str]]:
+    """EKS authorizes Create* of a node group, add-on or access entry on the cluster, and everything done to
+    one of those on its own ARN (which ends in an id the caller does not know: matched as ``*``)."""
+    params, op = call.params, call.operation
+    cluster = params.get("clusterName") or params.get("name")
+    if cluster is None:
+        return [(call.action, "*")]  # ListClusters, DescribeAddonVersions...
+    cluster_arn = _arn(call, "eks", f"cluster/{cluster}")
+    if "nodegroupName" in params and op != "CreateNodegroup":
+        resource = _arn(call, "eks", f"nodegroup/{cluster}/{params['nodegroupName']}/*")
+    elif "addonName" in params and op != "CreateAddon":
+        resource = _arn(call, "eks", f"addon/{cluster}/{params['addonName']}/*")
+    elif "principalArn" in params and op != "CreateAccessEntry":
+        resource = _arn(call, "eks", f"access-entry/{cluster}/*")
+    else:
+        resource = cluster_arn
+    needed = [(call.action, resource)]
+    if params.get("tags"):
+        needed.append(("eks:TagResource", resource))
+    # Roles handed to EKS are passed: the caller needs iam:PassRole on each (see _context).
+    passed = [params.get("roleArn"), params.get("nodeRole")]
+    passed += [association.get("roleArn") for association in params.get("podIdentityAssociations") or []]
+    return needed + [("iam:PassRole", str(role)) for role in passed if role]
+
+
+def _iam(call: RecordedCall) -> list[tuple[str, str]]:
+    params = call.params
+    if call.operation == "CreateServiceLinkedRole":
+        service = str(params["AWSServiceName"])
+        return [(call.action, f"arn:aws:iam::{call.account}:role/aws-service-role/{service}/*")]
+    if "RoleName" in params:  # IAM is global: its ARNs have no region
+        return [(call.action, f"arn:aws:iam::{call.account}:role/{params['RoleName']}")]
     return [(call.action, "*")]
 
 
@@ -159,7 +236,10 @@ def _logs(call: RecordedCall) -> list[tuple[str, str]]:
     arn = _log_group_arn(call, str(group))
     if call.operation in ("GetLogEvents", "PutLogEvents") and "logStreamName" in params:
         arn += f":log-stream:{params['logStreamName']}"
-    return [(call.action, arn)]
+    needed = [(call.action, arn)]
+    if call.operation == "CreateLogGroup" and params.get("tags"):
+        needed.append(("logs:TagResource", arn))
+    return needed
 
 
 def _states(call: RecordedCall) -> list[tuple[str, str]]:
@@ -203,6 +283,8 @@ def _events(call: RecordedCall) -> list[tuple[str, str]]:
 _BY_SERVICE = {
     "dynamodb": _dynamodb,
     "batch": _batch,
+    "eks": _eks,
+    "iam": _iam,
     "logs": _logs,
     "states": _states,
     "sqs": _sqs,
@@ -210,6 +292,18 @@ _BY_SERVICE = {
     "sns": _sns,
     "events": _events,
 }
+
+
+def request_context(call: RecordedCall, action: str, resource: str) -> dict[str, str]:
+    """The condition keys IAM would see for one (action, resource) of a call, where the policies use them."""
+    params = call.params
+    if action == "iam:PassRole" and call.iam_prefix == "eks":
+        pod_roles = {a.get("roleArn") for a in params.get("podIdentityAssociations") or []}
+        service = "pods.eks.amazonaws.com" if resource in pod_roles else "eks.amazonaws.com"
+        return {"iam:PassedToService": service}
+    if action == "iam:CreateServiceLinkedRole":
+        return {"iam:AWSServiceName": str(params.get("AWSServiceName"))}
+    return {}
 
 
 def required_permissions(call: RecordedCall) -> list[tuple[str, str]]:
@@ -237,6 +331,10 @@ class Violation:
         )
 
 
+# IAM authorizes these for every identity: no policy grants or denies them.
+ALWAYS_ALLOWED = frozenset({"sts:GetCallerIdentity"})
+
+
 def violations(calls: Iterable[RecordedCall]) -> list[Violation]:
     """Each distinct (function, action, resource) that the function's policies do not allow."""
     found: dict[tuple[str, str, str], Violation] = {}
@@ -245,9 +343,9 @@ def violations(calls: Iterable[RecordedCall]) -> list[Violation]:
         function = call.logical_id or call.function_name
         for action, resource in required_permissions(call):
             key = (function, action, resource)
-            if key in found:
+            if key in found or action in ALWAYS_ALLOWED:
                 continue
-            decision = evaluate(documents, action, resource)
+            decision = evaluate(documents, action, resource, request_context(call, action, resource))
             if not decision.allowed:
                 sids = tuple(
                     str(statement.get("Sid", f"{name}#{index}"))

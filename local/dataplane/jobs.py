@@ -15,6 +15,9 @@ compute environment is EKS:
   (children ``<id>:<index>``; the parent ends after them), TerminateJob and CancelJob behave as in Batch.
 - Every status change after SUBMITTED emits a "Batch Job State Change" event whose detail is exactly what
   DescribeJobs answers at that moment, so the two always agree.
+- When the job's EKS cluster has a real API server (``EmbeddedAws(kubernetes=True)``), each attempt's pod
+  is really created there, as Batch's user, and follows the job (:class:`PodHost`); a refusal fails the
+  attempt.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from local.dataplane.container_logs import ContainerLogWriter
 from local.dataplane.faults import Faults
@@ -114,6 +117,18 @@ def retry_decision(
         ):
             return str(condition["action"]).upper()
     return None
+
+
+class PodHost(Protocol):
+    """A job's cluster that has a real API server (local/kubernetes/pods.py): Batch's pod calls go there."""
+
+    def create(self, job: EmulatedJob, attempt: Attempt) -> str | None:
+        """Create the attempt's pod (Pending) as Batch would; None, or why the cluster refused it."""
+
+    def running(self, job: EmulatedJob, attempt: Attempt) -> None: ...
+
+    def finished(self, job: EmulatedJob, attempt: Attempt) -> None:
+        """Report the attempt's end on the pod, then delete it as Batch does."""
 
 
 class EmulatedJob:
@@ -294,18 +309,32 @@ class EmulatedJob:
             attempt = self._new_attempt(attempt_number)
             with self.lock:
                 self.attempts.append(attempt)
-            self.set_status("STARTING")
-            if self._wait(timings.starting):
-                self._finish_attempt(attempt, None)
-                self.set_status("FAILED", self.terminate_reason or "Terminated")
-                return
-            attempt.started_at = now_ms()
-            with self.lock:
-                if self.started_at is None:
-                    self.started_at = attempt.started_at
-            self.set_status("RUNNING")
-            exit_code, status_reason = self._run_containers(attempt, attempt_number, fault)
-            self._finish_attempt(attempt, status_reason)
+            pods = self.plane.pod_host(self.cluster_arn)
+            refusal = pods.create(self, attempt) if pods is not None else None
+            exit_code: int | None
+            status_reason: str | None
+            if refusal is not None:  # the cluster refused the pod: the attempt ends before it starts
+                self._finish_attempt(attempt, refusal)
+                exit_code, status_reason = None, refusal
+            else:
+                self.set_status("STARTING")
+                if self._wait(timings.starting):
+                    self._finish_attempt(attempt, None)
+                    if pods is not None:
+                        pods.finished(self, attempt)
+                    self.set_status("FAILED", self.terminate_reason or "Terminated")
+                    return
+                attempt.started_at = now_ms()
+                with self.lock:
+                    if self.started_at is None:
+                        self.started_at = attempt.started_at
+                if pods is not None:
+                    pods.running(self, attempt)
+                self.set_status("RUNNING")
+                exit_code, status_reason = self._run_containers(attempt, attempt_number, fault)
+                self._finish_attempt(attempt, status_reason)
+                if pods is not None:
+                    pods.finished(self, attempt)
             if self.cancel.is_set():
                 self.set_status("FAILED", self.terminate_reason or "Terminated")
                 return
@@ -447,6 +476,8 @@ class BatchDataPlane:
         self._random = random.Random()  # noqa: S311 - node names, not secrets
         self._threads: list[threading.Thread] = []
         self.observers: list[Callable[[EmulatedJob, dict[str, Any]], None]] = []  # see every status change
+        # cluster ARN -> its real API server's pod calls, when it has one (EmbeddedAws(kubernetes=True))
+        self.pod_host: Callable[[str], PodHost | None] = lambda cluster_arn: None
 
     def node_name(self) -> str:
         """A node name as EC2 gives them in the blueprint's private subnets (10.1.0.0/16)."""

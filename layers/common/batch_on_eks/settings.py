@@ -91,3 +91,51 @@ class Settings:
 def load_settings() -> Settings:
     """Read the settings from the environment (cheap; read per invocation, never cached at import)."""
     return Settings.from_environment(os.environ)
+
+
+# The provisioning functions' extra variables: the stack's network and IAM, which environments use.
+_PROVISIONING_VARIABLES = {
+    "cluster_role_arn": "CLUSTER_ROLE_ARN",
+    "node_role_arn": "NODE_ROLE_ARN",
+    "batch_instance_role_arn": "BATCH_INSTANCE_ROLE_ARN",
+    "batch_instance_profile_arn": "BATCH_INSTANCE_PROFILE_ARN",
+    "ebs_csi_driver_role_arn": "EBS_CSI_DRIVER_ROLE_ARN",
+    "cloudwatch_observability_role_arn": "CLOUDWATCH_OBSERVABILITY_ROLE_ARN",
+    "kubernetes_step_role_arn": "KUBERNETES_STEP_ROLE_ARN",
+    "private_subnet_ids": "PRIVATE_SUBNET_IDS",
+    "node_security_group_id": "NODE_SECURITY_GROUP_ID",
+    "teardown_state_machine_arn": "TEARDOWN_STATE_MACHINE_ARN",
+}
+
+
+@dataclass(frozen=True)
+class ProvisioningSettings:
+    """What the template gives the provision and teardown steps: the stack-owned roles and network that
+    every environment uses (IAM and network belong to the stack; environments only reference them)."""
+
+    cluster_role_arn: str
+    node_role_arn: str
+    batch_instance_role_arn: str
+    batch_instance_profile_arn: str
+    ebs_csi_driver_role_arn: str
+    cloudwatch_observability_role_arn: str
+    kubernetes_step_role_arn: str
+    private_subnet_ids: tuple[str, ...]
+    node_security_group_id: str
+    teardown_state_machine_arn: str
+
+    @classmethod
+    def from_environment(cls, environment: Mapping[str, str]) -> Self:
+        """Raises ValueError naming the variable that is missing or empty."""
+        values: dict[str, str] = {}
+        for name, variable in _PROVISIONING_VARIABLES.items():
+            value = environment.get(variable, "").strip()
+            if not value:
+                raise ValueError(f"environment variable {variable} is required (the template sets it)")
+            values[name] = value
+        subnets = tuple(s.strip() for s in values.pop("private_subnet_ids").split(",") if s.strip())
+        return cls(private_subnet_ids=subnets, **values)
+
+
+def load_provisioning_settings() -> ProvisioningSettings:
+    return ProvisioningSettings.from_environment(os.environ)

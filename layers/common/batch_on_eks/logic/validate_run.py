@@ -67,7 +67,7 @@ def validate(run_id: str, raw_input: Any, settings: Settings) -> dict[str, Any]:
         queue_arn = environment.job_queues.get(ON_DEMAND) or next(iter(environment.job_queues.values()), None)
         if queue_arn is None:
             raise EnvironmentNotReady(f"environment {name!r} has no job queue")
-    if environment.status is not EnvironmentStatus.READY:
+    if environment.status is not EnvironmentStatus.READY or environment.cluster_arn is None:
         raise EnvironmentNotReady(f"environment {name!r} is {environment.status.value}, not READY")
 
     job_definition = run_input.default_job_definition(environment.name)

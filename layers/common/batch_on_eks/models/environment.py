@@ -23,7 +23,8 @@ class Environment(CamelCaseModel):
     name: str  # also the EKS cluster's name
     status: EnvironmentStatus
     namespace: str
-    cluster_arn: str
+    # Known once the cluster is ACTIVE: None while an environment is first being provisioned.
+    cluster_arn: str | None = None
     # queue role ("onDemand", "spot") -> job queue ARN; the first is the default queue of a run
     job_queues: dict[str, str] = Field(default_factory=dict)
 

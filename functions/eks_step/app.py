@@ -1,0 +1,17 @@
+"""The EKS steps of the provision and teardown workflows (cluster, access entry, node group, add-ons,
+Container Insights log groups): one action per invocation, named by the event."""
+
+from typing import Any
+
+from batch_on_eks.adapters.environments import EnvironmentStore
+from batch_on_eks.logic.eks_steps import EksSteps
+from batch_on_eks.logic.steps import run_step
+from batch_on_eks.observability import logger
+from batch_on_eks.settings import load_provisioning_settings, load_settings
+
+
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    logger.append_keys(action=event.get("action"), environment=(event.get("config") or {}).get("name"))
+    steps = EksSteps(load_provisioning_settings()).actions()
+    return run_step(steps, event, EnvironmentStore(load_settings().environments_table))

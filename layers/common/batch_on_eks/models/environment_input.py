@@ -1,0 +1,143 @@
+"""The provision and teardown executions' input: an environment's settings, every one defaulting to the
+blueprint's, checked before anything is created.
+
+The rules are the ones EKS, Batch and Kubernetes would enforce later (or, worse, not enforce): a bad input
+fails the execution at once with ``InvalidInput`` naming the field.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Self
+
+from pydantic import AfterValidator, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+
+from batch_on_eks.models.camel_case import CamelCaseModel
+
+DEFAULT_NAMESPACE = "doeks-aws-batch"
+# Kubernetes versions that both AWS Batch on EKS lists as supported and EKS still has in standard support
+# (the blueprint's 1.30 left standard support in July 2025). The newest is the default.
+SUPPORTED_KUBERNETES_VERSIONS = ("1.32", "1.33", "1.34")
+DEFAULT_KUBERNETES_VERSION = SUPPORTED_KUBERNETES_VERSIONS[-1]
+
+_LABEL = re.compile(r"(?=.{1,63}$)[a-z0-9](?:[-a-z0-9]*[a-z0-9])?")
+# EKS cluster names: 1-100 characters; the longest derived name, <name>-hello-world, stays within Batch's 128.
+_ENVIRONMENT_NAME = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,98}[a-z0-9])?")
+_INSTANCE_TYPE = re.compile(r"[a-z][a-z0-9-]*\.[a-z0-9]+")
+_BATCH_INSTANCE_TYPE = re.compile(r"optimal|default_x86_64|default_arm64|[a-z][a-z0-9-]*(?:\.[a-z0-9]+)?")
+
+
+def _rfc1123_label(value: str) -> str:
+    if not _LABEL.fullmatch(value):
+        raise ValueError(
+            "a Kubernetes namespace: an RFC 1123 label, up to 63 lowercase letters, digits and hyphens, "
+            f"starting and ending alphanumeric (got {value!r})"
+        )
+    if value.startswith("kube-"):
+        raise ValueError(f"the kube- prefix is reserved for Kubernetes' own namespaces (got {value!r})")
+    return value
+
+
+def _instance_type(value: str) -> str:
+    if not _INSTANCE_TYPE.fullmatch(value):
+        raise ValueError(f"an EC2 instance type such as m5.large (got {value!r})")
+    return value
+
+
+def _batch_instance_type(value: str) -> str:
+    if not _BATCH_INSTANCE_TYPE.fullmatch(value):
+        raise ValueError(f"an EC2 instance type or family, or 'optimal' (got {value!r})")
+    return value
+
+
+Namespace = Annotated[str, AfterValidator(_rfc1123_label)]
+InstanceType = Annotated[str, AfterValidator(_instance_type)]
+BatchInstanceType = Annotated[str, AfterValidator(_batch_instance_type)]
+
+
+class NodeGroupInput(CamelCaseModel):
+    """The managed node group for the cluster's own workloads (add-ons); Batch brings its own nodes."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    instance_type: InstanceType = "m5.large"
+    desired_size: int = Field(default=2, ge=1, le=100)
+    min_size: int = Field(default=1, ge=1, le=100)
+    max_size: int = Field(default=3, ge=1, le=100)
+
+    @model_validator(mode="after")
+    def _sizes_in_order(self) -> Self:
+        if not self.min_size <= self.desired_size <= self.max_size:
+            raise ValueError(
+                f"sizes must satisfy minSize <= desiredSize <= maxSize "
+                f"(got {self.min_size} <= {self.desired_size} <= {self.max_size})"
+            )
+        return self
+
+
+class WaitInput(CamelCaseModel):
+    """How the workflow's check loops wait: a Wait of ``pollIntervalSeconds``, then one check, at most
+    ``maxChecks`` times per resource before failing with ``WaitBoundExceeded``."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    # 0 is allowed: the embedded AWS answers at once, and its tests should not sleep.
+    poll_interval_seconds: int = Field(default=30, ge=0, le=600)
+    # 30 s x 80 = 40 minutes, over twice an EKS cluster's usual 10 to 15.
+    max_checks: int = Field(default=80, ge=1, le=1000)
+
+
+class EnvironmentRef(WaitInput):
+    """Names the environment. Validate with ``context={"resource_prefix": ...}``: names start with it."""
+
+    name: str = Field(description="The environment and its EKS cluster: starts with <ResourcePrefix>-.")
+
+    @field_validator("name")
+    @classmethod
+    def _prefixed_name(cls, name: str, info: ValidationInfo) -> str:
+        prefix = (info.context or {})["resource_prefix"]
+        if not name.startswith(f"{prefix}-") or not _ENVIRONMENT_NAME.fullmatch(name):
+            raise ValueError(
+                f"starts with '{prefix}-' (this control plane's ResourcePrefix), then lowercase letters, "
+                f"digits and hyphens, at most 100 characters, ending alphanumeric (got {name!r})"
+            )
+        return name
+
+
+class ProvisionInput(EnvironmentRef):
+    """``{"name": "doeks-aws-batch"}`` is enough: everything else defaults to the blueprint's."""
+
+    namespace: Namespace = Field(default=DEFAULT_NAMESPACE, description="The Batch namespace in the cluster.")
+    kubernetes_version: str = DEFAULT_KUBERNETES_VERSION
+    node_group: NodeGroupInput = Field(default_factory=NodeGroupInput)
+    max_vcpus: int = Field(default=256, ge=1, le=100_000, description="Each compute environment's maximum.")
+    instance_types: list[BatchInstanceType] = Field(default_factory=lambda: ["optimal"], min_length=1)
+    log_retention_days: int = Field(default=30, description="Container Insights log groups' retention.")
+    rollback_on_failure: bool = Field(default=True, description="On failure, tear down what was created.")
+
+    @field_validator("kubernetes_version")
+    @classmethod
+    def _supported_version(cls, version: str) -> str:
+        if version not in SUPPORTED_KUBERNETES_VERSIONS:
+            raise ValueError(
+                f"one of {', '.join(SUPPORTED_KUBERNETES_VERSIONS)}: versions AWS Batch supports that EKS "
+                f"still has in standard support (got {version!r})"
+            )
+        return version
+
+    @field_validator("log_retention_days")
+    @classmethod
+    def _retention_value(cls, days: int) -> int:
+        if days not in LOG_RETENTION_DAYS:
+            raise ValueError(f"one of CloudWatch Logs' retention values, e.g. 7, 30, 90 (got {days})")
+        return days
+
+
+class TeardownInput(EnvironmentRef):
+    """``{"name": ...}``: the environment to remove, and how to wait for each deletion."""
+
+
+# CloudWatch Logs' PutRetentionPolicy accepts only these.
+LOG_RETENTION_DAYS = frozenset(
+    (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
+)

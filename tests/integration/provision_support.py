@@ -1,0 +1,87 @@
+"""Shared by the provisioning tests: the control plane's template deployed in an embedded AWS that runs a
+real kube-apiserver per EKS cluster, helpers to start the provision and teardown workflows, and an
+inventory of everything an environment can leave behind."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from local.deploy import Stack
+from local.embedded_aws import EmbeddedAws
+
+
+@dataclass
+class ProvisionWorld:
+    aws: EmbeddedAws
+    stack: Stack
+
+    def start(self, workflow: str, execution_input: dict[str, Any], name: str | None = None) -> str:
+        """Start the ``provision`` or ``teardown`` workflow; returns the execution's ARN."""
+        output = {
+            "provision": "ProvisionEnvironmentStateMachineArn",
+            "teardown": "TeardownEnvironmentStateMachineArn",
+        }
+        response = self.aws.client("stepfunctions").start_execution(
+            stateMachineArn=self.stack.outputs[output[workflow]],
+            name=name or f"{workflow}-{uuid.uuid4().hex[:12]}",
+            input=json.dumps(execution_input),
+        )
+        return str(response["executionArn"])
+
+    def run(
+        self, workflow: str, execution_input: dict[str, Any], bound_seconds: float = 180.0
+    ) -> dict[str, Any]:
+        """Start a workflow with poll interval 0 (unless given) and wait for its end: DescribeExecution."""
+        arn = self.start(workflow, {"pollIntervalSeconds": 0, **execution_input})
+        return self.aws.wait_for_execution(arn, bound_seconds)
+
+    def entered(self, execution_arn: str) -> list[str]:
+        return [
+            e["stateEnteredEventDetails"]["name"]
+            for e in self.aws.execution_history(execution_arn)
+            if "stateEnteredEventDetails" in e
+        ]
+
+    def environment(self, name: str) -> dict[str, Any] | None:
+        table = self.stack.outputs["EnvironmentsTableName"]
+        item = self.aws.client("dynamodb").get_item(TableName=table, Key={"name": {"S": name}}).get("Item")
+        if item is None:
+            return None
+        from boto3.dynamodb.types import TypeDeserializer
+
+        deserializer = TypeDeserializer()
+        return {key: deserializer.deserialize(value) for key, value in item.items()}
+
+    def inventory(self) -> dict[str, list[str]]:
+        """Every resource list an environment adds to, as names (to compare before and after)."""
+        eks, batch, logs = (self.aws.client(s) for s in ("eks", "batch", "logs"))
+        clusters = eks.list_clusters()["clusters"]
+        found: dict[str, list[str]] = {
+            "clusters": sorted(clusters),
+            "nodegroups": sorted(
+                f"{c}/{n}" for c in clusters for n in eks.list_nodegroups(clusterName=c)["nodegroups"]
+            ),
+            "addons": sorted(f"{c}/{a}" for c in clusters for a in eks.list_addons(clusterName=c)["addons"]),
+            "computeEnvironments": sorted(
+                ce["computeEnvironmentName"]
+                for ce in batch.describe_compute_environments()["computeEnvironments"]
+            ),
+            "jobQueues": sorted(q["jobQueueName"] for q in batch.describe_job_queues()["jobQueues"]),
+            "jobDefinitions": sorted(
+                f"{d['jobDefinitionName']}:{d['revision']}"
+                for d in batch.describe_job_definitions(status="ACTIVE")["jobDefinitions"]
+            ),
+            "logGroups": sorted(
+                g["logGroupName"]
+                for g in logs.describe_log_groups(logGroupNamePrefix="/aws/containerinsights/")["logGroups"]
+            ),
+        }
+        return found
+
+
+def failure_cause(description: dict[str, Any]) -> dict[str, Any]:
+    """A failed execution's Cause, parsed (every Fail of these workflows has a JSON Cause)."""
+    return dict(json.loads(description["cause"]))
