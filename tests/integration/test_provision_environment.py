@@ -205,7 +205,7 @@ def test_a_run_on_an_environment_being_provisioned_fails_at_once(
     # Given an environment whose cluster is still being created
     world.aws.readiness.hold("cluster", "doeks-not-ready", describes=None)
     provisioning = world.start(
-        "provision", {"name": "doeks-not-ready", "pollIntervalSeconds": 0, "maxChecks": 1000}
+        "provision", {"name": "doeks-not-ready", "pollIntervalSeconds": 1, "maxChecks": 1000}
     )
     # When a run targets it
     run = world.aws.client("stepfunctions").start_execution(
