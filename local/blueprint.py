@@ -1,9 +1,11 @@
-"""The blueprint's Batch-on-EKS environment, stood up directly in the embedded AWS with boto3.
+"""The blueprint's Batch-on-EKS environment, stood up directly in the embedded AWS, for ``make bench``.
 
-Until the provisioning workflow exists, this is how ``make demo`` and ``make bench`` get an environment:
-what the blueprint's Terraform creates (an EKS cluster, on-demand and Spot compute environments in the
-Batch namespace, their job queues, the hello-world job definition), named as DESIGN.md's table says, and
-the environments table's READY record of it.
+``make demo`` provisions through the provision workflow, with a real kube-apiserver per cluster. The bench
+measures the run-job workflow alone, with many short runs, and needs neither the provisioning steps nor the
+Kubernetes binaries (``make bench`` does not build them): this is the Batch side of what the blueprint's
+Terraform creates (an EKS cluster, on-demand and Spot compute environments in the Batch namespace, their
+job queues, the hello-world job definition), named as DESIGN.md's table says, and the environments table's
+READY record of it.
 """
 
 from __future__ import annotations

@@ -10,6 +10,17 @@ AWS's own managed policies exist in every account, but moto 5 loads them only wh
 at every reset of its backends): a managed policy a role attaches that moto has not loaded is installed
 from moto's bundled copy of it, the one place this module reaches into moto rather than its API. An ARN
 moto has no copy of is recorded on the role as a tag ``embedded-aws:managed-policy:<name>`` instead.
+
+Custom resources (``AWS::CloudFormation::CustomResource``, ``Custom::*``) are created as CloudFormation
+creates them: their ``ServiceToken`` function is invoked asynchronously with a real Create request (every
+property a string, as CloudFormation sends them), and the answer is awaited at the request's
+``ResponseURL``, served locally by :mod:`local.cfn_responses`; FAILED fails the deployment. The answer's
+``PhysicalResourceId`` is the resource's ``Ref`` and its ``Data`` its attributes. :meth:`Stack.delete` sends
+the Delete requests, last created first, as ``sam delete`` does, and stops at the first FAILED answer.
+
+One default differs from the template's: :data:`EMBEDDED_PARAMETER_DEFAULTS` (the deploy-time provisioning
+of the blueprint is off unless a deployment asks for it: tests and the demo deploy many stacks and provision
+what they need themselves).
 """
 
 from __future__ import annotations
@@ -17,6 +28,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import uuid
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,8 +38,10 @@ from typing import Any
 
 import boto3
 
+from local import api_gateway
+from local.cfn_responses import response_server
 from local.lambda_runtime import DeployedFunction, InvokeConfig, LambdaRuntime
-from local.template import Intrinsics, TranslatedStack, rule_violations, translate
+from local.template import Intrinsics, TranslatedStack, load_template, rule_violations, translate
 
 
 @dataclass
@@ -38,6 +52,32 @@ class DeployedResource:
     attributes: dict[str, Any] = field(default_factory=dict)
 
 
+# Template parameters whose embedded default differs from the template's (see the module's docstring).
+EMBEDDED_PARAMETER_DEFAULTS = {"ProvisionBlueprintOnDeploy": "false"}
+# How long a custom resource's function may take to answer a Create (they answer at once, or fail).
+CUSTOM_RESOURCE_CREATE_BOUND_SECONDS = 60.0
+
+
+class CustomResourceFailed(RuntimeError):
+    """A custom resource answered FAILED (or not at all): CloudFormation would roll the stack back."""
+
+    def __init__(self, logical_id: str, request_type: str, reason: str, answer: dict[str, Any] | None):
+        super().__init__(f"{logical_id}: {request_type} failed: {reason}")
+        self.logical_id = logical_id
+        self.answer = answer
+
+
+@dataclass(frozen=True)
+class CustomResourceAnswer:
+    logical_id: str
+    request_type: str
+    body: dict[str, Any]  # what the function PUT to the ResponseURL
+
+    @property
+    def status(self) -> str:
+        return str(self.body.get("Status"))
+
+
 @dataclass
 class Stack:
     name: str
@@ -45,12 +85,23 @@ class Stack:
     resources: dict[str, DeployedResource] = field(default_factory=dict)
     outputs: dict[str, Any] = field(default_factory=dict)
     not_emulated: dict[str, str] = field(default_factory=dict)
+    stack_id: str = ""
+    status: str = "CREATE_COMPLETE"
+    deployer: Deployer | None = field(default=None, repr=False, compare=False)
 
     def ref(self, logical_id: str) -> Any:
         return self.resources[logical_id].ref
 
     def attribute(self, logical_id: str, name: str) -> Any:
         return self.resources[logical_id].attributes[name]
+
+    def delete(self, bound_seconds: float = 600.0) -> list[CustomResourceAnswer]:
+        """Delete the stack's custom resources, last created first, each answered before the next (the
+        rest of the stack is not removed: nothing else in the embedded AWS depends on its deletion). Stops
+        at the first FAILED answer, as CloudFormation does (status DELETE_FAILED); returns the answers."""
+        if self.deployer is None:
+            raise RuntimeError(f"{self.name} was not deployed by a Deployer")
+        return self.deployer.delete_custom_resources(self, bound_seconds)
 
 
 @cache
@@ -60,6 +111,20 @@ def _bundled_aws_managed_policies() -> dict[str, Any]:
 
     policies: dict[str, Any] = json.loads(aws_managed_policies_data)
     return policies
+
+
+_CUSTOM = "AWS::CloudFormation::CustomResource"
+
+
+def _as_cloudformation_sends(value: Any) -> Any:
+    """A custom resource's properties as CloudFormation sends them: every scalar a string."""
+    if isinstance(value, dict):
+        return {key: _as_cloudformation_sends(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_as_cloudformation_sends(item) for item in value]
+    if isinstance(value, bool):
+        return str(value).lower()
+    return value if isinstance(value, str) else str(value)
 
 
 def _tag_specifications(resource_type: str, props: dict[str, Any]) -> list[dict[str, Any]]:
@@ -129,6 +194,8 @@ class Deployer:
             "AWS::EC2::SecurityGroup": self._security_group,
             "AWS::EC2::SecurityGroupIngress": self._security_group_ingress,
             "AWS::EC2::SecurityGroupEgress": self._security_group_egress,
+            _CUSTOM: self._custom_resource,
+            **api_gateway.creators(region),  # the REST API (local/api_gateway.py)
         }
 
     def client(self, service: str) -> Any:
@@ -138,15 +205,16 @@ class Deployer:
 
     # -- the stack ----------------------------------------------------------------------------------------
     def deploy(self, template_path: Path, stack_name: str, parameters: dict[str, str] | None = None) -> Stack:
-        translated = translate(template_path, parameters)
-        stack = Stack(name=stack_name, translated=translated)
+        translated = translate(template_path, self._with_embedded_defaults(template_path, parameters))
+        stack_id = self._arn("cloudformation", f"stack/{stack_name}/local")
+        stack = Stack(name=stack_name, translated=translated, stack_id=stack_id, deployer=self)
         intrinsics = Intrinsics(
             translated.parameters,
             {
                 "AWS::AccountId": self.account,
                 "AWS::Region": self.region,
                 "AWS::StackName": stack_name,
-                "AWS::StackId": self._arn("cloudformation", f"stack/{stack_name}/local"),
+                "AWS::StackId": stack_id,
                 "AWS::Partition": "aws",
                 "AWS::URLSuffix": "amazonaws.com",
             },
@@ -160,6 +228,8 @@ class Deployer:
             if "Condition" in resource and not intrinsics.condition(resource["Condition"]):
                 continue
             creator = self._creators.get(resource["Type"])
+            if creator is None and resource["Type"].startswith("Custom::"):
+                creator = self._custom_resource
             if creator is None:
                 stack.not_emulated[logical_id] = resource["Type"]
                 continue
@@ -175,6 +245,71 @@ class Deployer:
             except KeyError:
                 stack.outputs[name] = None  # refers to a resource type that is not emulated
         return stack
+
+    @staticmethod
+    def _with_embedded_defaults(template_path: Path, parameters: dict[str, str] | None) -> dict[str, str]:
+        declared = load_template(template_path).get("Parameters", {})
+        defaults = {name: value for name, value in EMBEDDED_PARAMETER_DEFAULTS.items() if name in declared}
+        return {**defaults, **(parameters or {})}
+
+    # -- custom resources -----------------------------------------------------------------------------------
+    def _custom_resource(self, stack: Stack, logical_id: str, props: dict[str, Any]) -> DeployedResource:
+        resource_type = str(stack.translated.resources[logical_id]["Type"])
+        request = {
+            "RequestType": "Create",
+            "LogicalResourceId": logical_id,
+            "ResourceType": resource_type,
+            "ResourceProperties": _as_cloudformation_sends(props),
+        }
+        body = self._send_custom_resource_request(stack, props, request, CUSTOM_RESOURCE_CREATE_BOUND_SECONDS)
+        if body.get("Status") != "SUCCESS":
+            raise CustomResourceFailed(logical_id, "Create", str(body.get("Reason")), body)
+        physical_id = str(body.get("PhysicalResourceId") or logical_id)
+        attributes = {str(k): v for k, v in (body.get("Data") or {}).items()}
+        attributes["__properties__"] = props  # what Delete will be sent (not an attribute CloudFormation has)
+        return DeployedResource(logical_id, resource_type, physical_id, attributes)
+
+    def _send_custom_resource_request(
+        self, stack: Stack, props: dict[str, Any], request: dict[str, Any], bound_seconds: float
+    ) -> dict[str, Any]:
+        """Invoke the ServiceToken function as CloudFormation does (asynchronously) and wait for the answer
+        at the request's ResponseURL."""
+        token = str(props.get("ServiceToken", ""))
+        function = self.runtime.find(token)
+        if function is None:
+            raise ValueError(f"{request['LogicalResourceId']}: ServiceToken {token!r} is not a function here")
+        pending = response_server().expect()
+        message = {
+            **request,
+            "ServiceToken": token,
+            "ResponseURL": pending.url,
+            "StackId": stack.stack_id,
+            "RequestId": str(uuid.uuid4()),
+        }
+        self.runtime.invoke_async(function, json.dumps(message).encode())
+        return pending.wait(bound_seconds)
+
+    def delete_custom_resources(self, stack: Stack, bound_seconds: float) -> list[CustomResourceAnswer]:
+        answers: list[CustomResourceAnswer] = []
+        stack.status = "DELETE_IN_PROGRESS"
+        custom = [r for r in stack.resources.values() if r.type.startswith("Custom::") or r.type == _CUSTOM]
+        for resource in reversed(custom):
+            props = resource.attributes["__properties__"]
+            request = {
+                "RequestType": "Delete",
+                "LogicalResourceId": resource.logical_id,
+                "ResourceType": resource.type,
+                "PhysicalResourceId": resource.ref,
+                "ResourceProperties": _as_cloudformation_sends(props),
+            }
+            body = self._send_custom_resource_request(stack, props, request, bound_seconds)
+            answers.append(CustomResourceAnswer(resource.logical_id, "Delete", body))
+            if body.get("Status") != "SUCCESS":
+                stack.status = "DELETE_FAILED"
+                return answers
+            del stack.resources[resource.logical_id]
+        stack.status = "DELETE_COMPLETE"
+        return answers
 
     def _name(self, stack: Stack, logical_id: str, explicit: str | None = None, limit: int = 64) -> str:
         return explicit or f"{stack.name}-{logical_id}"[:limit]

@@ -11,12 +11,19 @@ get the event the way AWS hands it to Lambda (asynchronously).
 :meth:`EventBus.publish` is how AWS services themselves emit events (Batch job state changes, Step
 Functions execution status changes): the whole event message, id included, is given, so a duplicated event
 really arrives twice with the same id.
+
+- A scheduled rule (``ScheduleExpression``, no pattern) matches no event: it fires only on its schedule,
+  which the embedded AWS does not keep; :meth:`EventBus.fire_schedule` delivers one tick, a "Scheduled
+  Event" as EventBridge sends it, when a test or the demo asks.
+- A function target gets what the target says it gets: the event, its ``Input`` (a constant), its
+  ``InputPath``, or its ``InputTransformer`` applied (:func:`target_input`).
 """
 
 from __future__ import annotations
 
 import copy
 import json
+import re
 import threading
 import uuid
 from collections.abc import Mapping
@@ -48,6 +55,67 @@ def aws_event(
         "resources": resources,
         "detail": dict(detail),
     }
+
+
+_PLACEHOLDER = re.compile(r'"<([A-Za-z0-9_.-]+)>"|<([A-Za-z0-9_.-]+)>')
+
+
+def _json_path(event: Mapping[str, Any], path: str) -> Any:
+    """EventBridge's JSON paths: ``$``, ``$.a.b`` and ``$.list[0]`` (what input paths use)."""
+    value: Any = event
+    for part in re.findall(r"[^.\[\]]+|\[\d+\]", path.removeprefix("$")):
+        if part.startswith("["):
+            index = int(part[1:-1])
+            value = value[index] if isinstance(value, list) and index < len(value) else None
+        else:
+            value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
+def target_input(target: Mapping[str, Any], event: Mapping[str, Any], rule_arn: str, rule_name: str) -> Any:
+    """What EventBridge hands the target: ``Input`` (JSON text, parsed), ``InputPath``'s part of the event,
+    ``InputTransformer``'s template filled in, or else the event itself.
+
+    In a template, a placeholder between quotes (``"<id>"``) is replaced by the value's text inside the
+    quotes; one outside quotes (``<detail>``) by the value as JSON. A path that finds nothing gives null.
+    """
+    if "Input" in target:
+        return json.loads(target["Input"])
+    if "InputPath" in target:
+        return _json_path(event, target["InputPath"])
+    transformer = target.get("InputTransformer")
+    if not transformer:
+        return dict(event)
+    values: dict[str, Any] = {
+        name: _json_path(event, path) for name, path in (transformer.get("InputPathsMap") or {}).items()
+    }
+    values.update(
+        {
+            "aws.events.rule-arn": rule_arn,
+            "aws.events.rule-name": rule_name,
+            "aws.events.event.json": dict(event),
+            "aws.events.event.ingestion-time": event_time(),
+        }
+    )
+
+    def fill(match: re.Match[str]) -> str:
+        quoted, bare = match.group(1), match.group(2)
+        value = values.get(quoted or bare)
+        if quoted is not None:
+            text = value if isinstance(value, str) else json.dumps(value)
+            return json.dumps(text)
+        return json.dumps(value)
+
+    text = _PLACEHOLDER.sub(fill, str(transformer["InputTemplate"]))
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text  # a plain-text template (EventBridge sends it as a string)
+
+
+def _is_scheduled(rule: Any) -> bool:
+    """A schedule rule without a pattern: it fires on its schedule only, never for an event."""
+    return bool(getattr(rule, "scheduled_expression", None)) and not rule.event_pattern.get_pattern()
 
 
 class Delivery:
@@ -99,10 +167,27 @@ class EventBus:
         self, rule: Any, event: dict[str, Any], delivery: Delivery | None = None
     ) -> None:
         """What moto's ``Rule.send_to_targets`` does, plus Lambda function targets (installed as its hook)."""
+        if _is_scheduled(rule) or not rule.event_pattern.matches_event(event):
+            return
+        self._deliver(rule, event, delivery)
+
+    def fire_schedule(self, rule_name: str) -> Delivery:
+        """One tick of a scheduled rule on the default bus: the "Scheduled Event" EventBridge sends (source
+        ``aws.events``, the rule's ARN as the resource), handed to the rule's targets."""
+        from moto.events.models import events_backends
+
+        rule = events_backends[self.account][self.region].describe_rule(rule_name, None)
+        if not _is_scheduled(rule):
+            raise ValueError(f"rule {rule_name} has no schedule")
+        event = aws_event("aws.events", "Scheduled Event", {}, self.account, self.region, [rule.arn])
+        delivery = Delivery()
+        self._deliver(rule, event, delivery)
+        delivery.seal()
+        return delivery
+
+    def _deliver(self, rule: Any, event: dict[str, Any], delivery: Delivery | None) -> None:
         from local.moto_hooks import original_send_to_targets
 
-        if not rule.event_pattern.matches_event(event):
-            return
         function_targets = [t for t in rule.targets if t["Arn"].split(":")[2] == "lambda"]
         other_targets = [t for t in rule.targets if t not in function_targets]
         if other_targets:
@@ -121,7 +206,7 @@ class EventBus:
                 rule, target, event, "ResourceNotFoundException", f"Function not found: {target['Arn']}"
             )
             return
-        payload = json.dumps(event).encode()
+        payload = json.dumps(target_input(target, event, rule.arn, rule.name)).encode()
         if delivery is None:
             self.runtime.invoke_async(function, payload)
         else:

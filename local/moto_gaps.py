@@ -918,6 +918,11 @@ class EksControlPlane(Protocol):
 
     def stop(self, account: str, region: str, name: str) -> None: ...
 
+    def node_group_nodes(
+        self, account: str, region: str, cluster: str, node_group: str, count: int, instance_type: str
+    ) -> None:
+        """Register (count > 0) or remove (count 0) a managed node group's nodes as Kubernetes Nodes."""
+
 
 _CONTROL_PLANE: EksControlPlane | None = None
 
@@ -942,6 +947,16 @@ def _answer_with_control_plane(backend: EKSBackend, cluster: Cluster, *, wait: b
         return
     cluster.endpoint = endpoint
     cluster.certificate_authority = {"data": base64.b64encode(ca_pem.encode()).decode()}
+
+
+def _node_group_nodes(backend: EKSBackend, ng: Any, count: int) -> None:
+    """A managed node group's instances join the cluster once it is ACTIVE (and leave when it is deleted),
+    as ``kubectl get nodes`` shows them on EKS."""
+    if _CONTROL_PLANE is not None:
+        instance_type = (ng.instance_types or ["m5.large"])[0]
+        _CONTROL_PLANE.node_group_nodes(
+            backend.account_id, backend.region_name, ng.cluster_name, ng.nodegroup_name, count, instance_type
+        )
 
 
 # ----------------------------------------------------------------------------- cluster/nodegroup status
@@ -1015,11 +1030,16 @@ def _patch_eks_lifecycle(cls: type[EKSResponse]) -> None:
         names = (ng.nodegroup_name, f"{ng.cluster_name}/{ng.nodegroup_name}")
         lc = _status_after_describe("nodegroup", names, ng)
         _apply_eks_status("nodegroup", ng, lc, ng.nodegroup_name)
+        if ng.status == "ACTIVE" and not getattr(ng, "_gap_nodes_joined", False):
+            _node_group_nodes(self.eks_backend, ng, int((ng.scaling_config or {}).get("desiredSize", 0)))
+            ng._gap_nodes_joined = True
         return result
 
     def delete_nodegroup_(self: EKSResponse) -> ActionResult:
         result = delete_nodegroup(self)
-        result.result["nodegroup"].status = "DELETING"  # type: ignore[index]
+        ng = result.result["nodegroup"]  # type: ignore[index]
+        ng.status = "DELETING"
+        _node_group_nodes(self.eks_backend, ng, 0)
         return result
 
     cls.create_cluster = create_cluster_  # type: ignore[method-assign]

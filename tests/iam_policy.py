@@ -280,7 +280,18 @@ def _events(call: RecordedCall) -> list[tuple[str, str]]:
     return [(call.action, "*")]
 
 
+def _cloudformation(call: RecordedCall) -> list[tuple[str, str]]:
+    """A stack is named by its name or its id (ARN); by name, any of its ids (``stack/<name>/*``)."""
+    stack = call.params.get("StackName")
+    if stack is None:
+        return [(call.action, "*")]  # DescribeStacks of every stack, ListStacks...
+    name = str(stack)
+    arn = name if name.startswith("arn:") else _arn(call, "cloudformation", f"stack/{name}/*")
+    return [(call.action, arn)]
+
+
 _BY_SERVICE = {
+    "cloudformation": _cloudformation,
     "dynamodb": _dynamodb,
     "batch": _batch,
     "eks": _eks,

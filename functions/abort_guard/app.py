@@ -1,9 +1,10 @@
-"""Target of the run-job executions' status change rule: a run whose execution was stopped, timed out or
-failed must not leave its job running."""
+"""Target of the run-job executions' status change rule (every ending: SUCCEEDED, FAILED, TIMED_OUT,
+ABORTED): a run that did not succeed must not leave its job running, and every ending is announced as the
+control plane's "Run Finished" event."""
 
 from typing import Any
 
-from batch_on_eks.logic.abort import abort
+from batch_on_eks.logic.run_ended import run_ended
 from batch_on_eks.observability import logger
 from batch_on_eks.settings import load_settings
 
@@ -12,6 +13,6 @@ from batch_on_eks.settings import load_settings
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     detail = event["detail"]
     logger.append_keys(run_id=detail.get("name"), execution_status=detail.get("status"))
-    outcome = abort(str(detail["name"]), str(detail["status"]), detail.get("error"), load_settings())
-    logger.info("execution ended", extra={"outcome": outcome})
-    return {"outcome": outcome}
+    result = run_ended(detail, load_settings())
+    logger.info("execution ended", extra=result)
+    return result

@@ -22,7 +22,7 @@ from local.kubernetes.client import KubeClient
 from local.kubernetes.cluster import KubernetesCluster
 from local.kubernetes.eks_identities import IdentityMapper
 from local.kubernetes.eks_tokens import EksTokenVerifier, KnownKey, TokenRejected, known_keys
-from local.kubernetes.pods import BatchPods
+from local.kubernetes.pods import BatchPods, managed_node_group_nodes
 from local.kubernetes.webhook import Identity
 
 logger = logging.getLogger(__name__)
@@ -101,6 +101,15 @@ class EksKubernetes:
                 self._pods.pop(cluster, None)
         if cluster is not None:
             cluster.stop()
+
+    def node_group_nodes(
+        self, account: str, region: str, cluster: str, node_group: str, count: int, instance_type: str
+    ) -> None:
+        with self._lock:
+            local = self._clusters.get((account, region, cluster))
+        if local is not None:
+            local.wait_ready()
+            managed_node_group_nodes(local, node_group, count, instance_type)
 
     # -- for the data plane and tests ---------------------------------------------------------------------
     def cluster_by_arn(self, cluster_arn: str) -> KubernetesCluster | None:

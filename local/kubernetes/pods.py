@@ -62,6 +62,67 @@ def _node_ip(node_name: str) -> str:
     return ".".join(match.groups()) if match else "10.1.0.1"
 
 
+def register_node(
+    admin: KubeClient, node_name: str, labels: dict[str, str], taints: list[dict[str, str]]
+) -> str:
+    """Register ``node_name`` as a Ready Node (an existing one is kept), as its kubelet would; its uid."""
+    node = {
+        "apiVersion": "v1",
+        "kind": "Node",
+        "metadata": {
+            "name": node_name,
+            "labels": {
+                "kubernetes.io/hostname": node_name,
+                "kubernetes.io/os": "linux",
+                "kubernetes.io/arch": "amd64",
+                **labels,
+            },
+        },
+        "spec": {"taints": taints} if taints else {},
+    }
+    try:
+        created = admin.create("/api/v1/nodes", node)
+    except KubernetesError as error:
+        if error.status != 409:
+            raise
+        created = admin.get(f"/api/v1/nodes/{node_name}")
+    status = {
+        "conditions": [
+            {"type": "Ready", "status": "True", "reason": "KubeletReady", "lastHeartbeatTime": _now()}
+        ],
+        "addresses": [
+            {"type": "InternalIP", "address": _node_ip(node_name)},
+            {"type": "Hostname", "address": node_name},
+        ],
+    }
+    admin.merge_patch(f"/api/v1/nodes/{node_name}/status", {"status": status})
+    return str(created["metadata"]["uid"])
+
+
+def managed_node_group_nodes(
+    cluster: KubernetesCluster, node_group: str, count: int, instance_type: str
+) -> None:
+    """A managed node group's instances as Nodes (EKS's labels, no taint: the add-ons run there); ``count``
+    0 removes them. Their names are stable for a given group, like instances' private DNS names."""
+    admin = KubeClient(cluster)
+    try:
+        selector = f"eks.amazonaws.com/nodegroup={node_group}"
+        for node in admin.get(f"/api/v1/nodes?labelSelector={selector}")["items"]:
+            if count == 0:
+                admin.delete(f"/api/v1/nodes/{node['metadata']['name']}")
+        labels = {
+            "eks.amazonaws.com/nodegroup": node_group,
+            "eks.amazonaws.com/capacityType": "ON_DEMAND",
+            "node.kubernetes.io/instance-type": instance_type,
+        }
+        seed = uuid.uuid5(uuid.NAMESPACE_DNS, f"{cluster.name}/{node_group}").bytes
+        for index in range(count):
+            third, fourth = seed[(2 * index) % 16], seed[(2 * index + 1) % 16]
+            register_node(admin, f"ip-10-1-{third}-{max(fourth, 4)}.ec2.internal", labels, [])
+    finally:
+        admin.close()
+
+
 class BatchPods:
     """Batch's and the kubelets' calls on one cluster (see the module's docstring)."""
 
@@ -74,43 +135,14 @@ class BatchPods:
 
     # -- nodes ------------------------------------------------------------------------------------------
     def node_uid(self, node_name: str) -> str:
-        """Register ``node_name`` as a Ready Node (once); its uid."""
+        """Register ``node_name`` as a Ready Node (once), with Batch's label and taint; its uid."""
         with self._lock:
             known = self._node_uids.get(node_name)
             if known is not None:
                 return known
-            node = {
-                "apiVersion": "v1",
-                "kind": "Node",
-                "metadata": {
-                    "name": node_name,
-                    "labels": {
-                        "kubernetes.io/hostname": node_name,
-                        "kubernetes.io/os": "linux",
-                        "kubernetes.io/arch": "amd64",
-                        "node.kubernetes.io/instance-type": INSTANCE_TYPE,
-                        BATCH_NODE_TAINT: "true",
-                    },
-                },
-                "spec": {"taints": [{"key": BATCH_NODE_TAINT, "value": "true", "effect": "NoSchedule"}]},
-            }
-            try:
-                created = self.admin.create("/api/v1/nodes", node)
-            except KubernetesError as error:
-                if error.status != 409:
-                    raise
-                created = self.admin.get(f"/api/v1/nodes/{node_name}")
-            status = {
-                "conditions": [
-                    {"type": "Ready", "status": "True", "reason": "KubeletReady", "lastHeartbeatTime": _now()}
-                ],
-                "addresses": [
-                    {"type": "InternalIP", "address": _node_ip(node_name)},
-                    {"type": "Hostname", "address": node_name},
-                ],
-            }
-            self.admin.merge_patch(f"/api/v1/nodes/{node_name}/status", {"status": status})
-            uid = str(created["metadata"]["uid"])
+            labels = {"node.kubernetes.io/instance-type": INSTANCE_TYPE, BATCH_NODE_TAINT: "true"}
+            taints = [{"key": BATCH_NODE_TAINT, "value": "true", "effect": "NoSchedule"}]
+            uid = register_node(self.admin, node_name, labels, taints)
             self._node_uids[node_name] = uid
             return uid
 

@@ -71,6 +71,24 @@ def test_a_token_is_reused_for_at_most_fourteen_minutes() -> None:
     assert REUSE_SECONDS == 14 * 60
 
 
+def test_new_credentials_get_a_new_token() -> None:
+    # Given a token source whose signing identity changes (credentials renewed, or another function's)
+    who = ["AKIA-FIRST"]
+    signed: list[str] = []
+
+    def sign(cluster: str) -> str:
+        signed.append(f"{cluster}:{who[0]}")
+        return signed[-1]
+
+    source = TokenSource(sign=sign, clock=lambda: 0.0, identity=lambda: who[0])
+    first = source.token("a")
+    who[0] = "AKIA-SECOND"
+    # When a token is asked for the same cluster, within the reuse window
+    second = source.token("a")
+    # Then it is signed anew with the new credentials, never the old token
+    assert (first, second) == ("a:AKIA-FIRST", "a:AKIA-SECOND")
+
+
 def test_each_token_signs_its_own_cluster_and_leaves_no_handler_behind(aws: EmbeddedAws) -> None:
     # Given tokens for two clusters, made one after the other with the same (cached) STS client
     first, second = eks_token("doeks-aws-batch"), eks_token("doeks-other")

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from local.embedded_aws import EmbeddedAws
+from local.kubernetes.client import KubeClient
 from tests.conftest import FAST
 from tests.integration.provision_support import ProvisionWorld, failure_cause
 
@@ -111,6 +112,14 @@ def test_the_cluster_is_the_blueprints(world: ProvisionWorld, provisioned: dict[
     assert group["instanceTypes"] == ["m5.large"]
     assert group["scalingConfig"]["desiredSize"] == 2
     assert group["nodeRole"] == world.stack.outputs["EksNodeRoleArn"]
+    # And its two instances joined the cluster as Nodes (what `kubectl get nodes` shows)
+    assert world.aws.kubernetes is not None
+    local_cluster = world.aws.kubernetes.cluster_by_arn(cluster["arn"])
+    assert local_cluster is not None
+    nodes = KubeClient(local_cluster).get(
+        "/api/v1/nodes?labelSelector=eks.amazonaws.com/nodegroup=core-node-group"
+    )
+    assert len(nodes["items"]) == 2
     # And the six add-ons, the CloudWatch one with container logs on and the batch-node toleration
     assert set(eks.list_addons(clusterName=NAME)["addons"]) == ADDONS
     observability = eks.describe_addon(clusterName=NAME, addonName="amazon-cloudwatch-observability")["addon"]

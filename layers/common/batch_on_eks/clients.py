@@ -13,7 +13,7 @@ import boto3
 from botocore.config import Config
 
 
-def _identity() -> str | None:
+def signing_identity() -> str | None:
     """Whose credentials a new client would sign with, as far as the environment says (Lambda puts the
     execution role's there). A client keeps the credentials it was made with, so the caches are keyed by
     them: a process that hosts several functions' identities (the embedded AWS runs every function in one
@@ -22,17 +22,17 @@ def _identity() -> str | None:
 
 
 def client(service: str) -> Any:
-    return _client(service, _identity())
+    return _client(service, signing_identity())
 
 
 def client_without_retries(service: str) -> Any:
     """A client whose calls are sent once: for calls that are not idempotent (Batch's SubmitJob has no
     client token, so a resend after a lost reply would make a second job)."""
-    return _client_without_retries(service, _identity())
+    return _client_without_retries(service, signing_identity())
 
 
 def table(name: str) -> Any:
-    return _table(name, _identity())
+    return _table(name, signing_identity())
 
 
 @cache

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from batch_on_eks.clients import client
+from batch_on_eks.clients import client, signing_identity
 
 PREFIX = "k8s-aws-v1."
 CLUSTER_HEADER = "x-k8s-aws-id"
@@ -43,19 +43,28 @@ def eks_token(cluster_name: str) -> str:
 
 
 class TokenSource:
-    """Tokens per cluster, each reused for at most ``REUSE_SECONDS`` (a warm Lambda keeps its source)."""
+    """Tokens per cluster and signing identity, each reused for at most ``REUSE_SECONDS`` (a warm Lambda
+    keeps its source). A token names whoever signed it: credentials that change (a process hosting several
+    identities, or renewed credentials) get a token of their own, never one signed with the old ones."""
 
-    def __init__(self, sign: Callable[[str], str] = eks_token, clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        sign: Callable[[str], str] = eks_token,
+        clock: Callable[[], float] = time.monotonic,
+        identity: Callable[[], str | None] = signing_identity,
+    ):
         self._sign = sign
         self._clock = clock
-        self._tokens: dict[str, tuple[str, float]] = {}
+        self._identity = identity
+        self._tokens: dict[tuple[str, str | None], tuple[str, float]] = {}
         self._lock = threading.Lock()
 
     def token(self, cluster_name: str) -> str:
+        key = (cluster_name, self._identity())
         with self._lock:
-            cached = self._tokens.get(cluster_name)
+            cached = self._tokens.get(key)
             if cached is not None and self._clock() - cached[1] < REUSE_SECONDS:
                 return cached[0]
             token = self._sign(cluster_name)
-            self._tokens[cluster_name] = (token, self._clock())
+            self._tokens[key] = (token, self._clock())
             return token

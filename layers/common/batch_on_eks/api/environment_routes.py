@@ -1,0 +1,153 @@
+"""``/environments``: provision (POST), list (GET), read (GET one), tear down (DELETE one)."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
+from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+
+from batch_on_eks.api import paths, request_context
+from batch_on_eks.api.problems import documented, documented_accepted, documented_ok
+from batch_on_eks.api.schemas import (
+    DEFAULT_PAGE_SIZE,
+    ENVIRONMENT_NAME_PATTERN,
+    IDEMPOTENCY_KEY_DESCRIPTION,
+    MAX_PAGE_SIZE,
+    MAX_PAGE_TOKEN,
+    Accepted,
+    EnvironmentDetail,
+    EnvironmentPage,
+    EnvironmentSummary,
+    ProvisionRequest,
+)
+from batch_on_eks.logic.environment_requests import EnvironmentRequests
+from batch_on_eks.logic.execution_names import IDEMPOTENCY_KEY_PATTERN
+
+router = APIGatewayRouter()
+TAG = "environments"
+_ACCEPTED = documented_accepted(
+    "Accepted: the workflow runs; follow Location (GET /environments/{name}).", "The environment to follow."
+)
+
+PROVISION_EXAMPLES: dict[str, Any] = {
+    "blueprint": {"summary": "The blueprint's environment", "value": {"name": "doeks-aws-batch"}},
+    "smallSpotHeavy": {
+        "summary": "A smaller node group and compute environments",
+        "value": {"name": "doeks-small", "nodeGroup": {"desiredSize": 1, "maxSize": 2}, "maxVcpus": 32},
+    },
+}
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(alias="Idempotency-Key", pattern=IDEMPOTENCY_KEY_PATTERN, description=IDEMPOTENCY_KEY_DESCRIPTION),
+]
+EnvironmentName = Annotated[
+    str, Path(pattern=ENVIRONMENT_NAME_PATTERN, description="The environment (its EKS cluster's name).")
+]
+
+
+def _requests() -> EnvironmentRequests:
+    setup = request_context.Setup(router.lambda_context)
+    return EnvironmentRequests(setup.settings, setup.workflows)
+
+
+@router.post(
+    paths.ENVIRONMENTS,
+    status_code=202,
+    operation_id="provisionEnvironment",
+    tags=[TAG],
+    summary="Provision an environment",
+    description=(
+        "Starts the provision workflow: EKS cluster, node group, add-ons, Batch namespace and RBAC, compute "
+        "environments, job queues, hello-world job definition. Allowed for a new name, or one whose last "
+        "provisioning FAILED or that was DELETED."
+    ),
+    responses={
+        **_ACCEPTED,
+        **documented(
+            HTTPStatus.BAD_REQUEST,
+            HTTPStatus.CONFLICT,
+            HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+            HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+            conflict="EnvironmentExists (it is READY), EnvironmentBusy (an execution is provisioning or "
+            "tearing it down), or IdempotencyKeyReused.",
+        ),
+    },
+)
+def provision_environment(
+    body: Annotated[ProvisionRequest, Body(openapi_examples=PROVISION_EXAMPLES)],
+    idempotency_key: IdempotencyKey = None,
+) -> Response[Accepted]:
+    event = router.current_event
+    result = _requests().provision(
+        body.model_dump(by_alias=True, exclude_unset=True), request_context.origin(event, idempotency_key)
+    )
+    return request_context.accepted(event, result, f"/environments/{result.id}")
+
+
+@router.get(
+    paths.ENVIRONMENTS,
+    operation_id="listEnvironments",
+    tags=[TAG],
+    summary="List environments",
+    description="Every environment ever provisioned (DELETED ones too: the record stays), a page at a time.",
+    responses={**documented_ok("A page of environments."), **documented(HTTPStatus.BAD_REQUEST)},
+)
+def list_environments(
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="Page size.")] = DEFAULT_PAGE_SIZE,
+    next_token: Annotated[
+        str | None,
+        Query(alias="nextToken", min_length=1, max_length=MAX_PAGE_TOKEN, description="From the last page."),
+    ] = None,
+) -> EnvironmentPage:
+    items, token = _requests().list(limit, next_token)
+    return EnvironmentPage(
+        items=[EnvironmentSummary.model_validate(item) for item in items], next_token=token
+    )
+
+
+@router.get(
+    paths.ENVIRONMENT,
+    operation_id="getEnvironment",
+    tags=[TAG],
+    summary="Read an environment",
+    description="Its status, step timeline, outputs (once READY) and failure (once FAILED).",
+    responses={
+        **documented_ok("The environment."),
+        **documented(HTTPStatus.BAD_REQUEST, HTTPStatus.NOT_FOUND),
+    },
+)
+def get_environment(name: EnvironmentName) -> EnvironmentDetail:
+    return EnvironmentDetail.model_validate(_requests().get(name))
+
+
+@router.delete(
+    paths.ENVIRONMENT,
+    status_code=202,
+    operation_id="tearDownEnvironment",
+    tags=[TAG],
+    summary="Tear an environment down",
+    description=(
+        "Starts the teardown workflow: everything provisioning made for the environment is removed, in the "
+        "order AWS requires. A teardown already running is the answer (no new execution)."
+    ),
+    responses={
+        **_ACCEPTED,
+        **documented(
+            HTTPStatus.BAD_REQUEST,
+            HTTPStatus.NOT_FOUND,
+            HTTPStatus.CONFLICT,
+            conflict="EnvironmentDeleted (already), EnvironmentBusy (being provisioned), or "
+            "IdempotencyKeyReused.",
+        ),
+    },
+)
+def tear_down_environment(
+    name: EnvironmentName, idempotency_key: IdempotencyKey = None
+) -> Response[Accepted]:
+    event = router.current_event
+    result = _requests().teardown(name, request_context.origin(event, idempotency_key))
+    return request_context.accepted(event, result, f"/environments/{result.id}")
