@@ -71,7 +71,7 @@ class EnvironmentLifecycle:
                 ) from None
             try:
                 return self.store.claim(
-                    name, status.value, execution_arn, statuses, fields, take_over_from=holder
+                    name, status.value, execution_arn, statuses, fields, holder, clear_failure
                 )
             except ClaimRefused as again:  # someone else took it over first
                 raise EnvironmentBusy(
@@ -158,7 +158,7 @@ class EnvironmentLifecycle:
     def start_rollback(self, config: dict[str, Any], execution_name: str) -> dict[str, Any]:
         """Start the teardown of what this execution made; its name is derived from the execution's."""
         name = f"rollback-{execution_name}"[:80]
-        arn = executions.start_execution(
+        arn = executions.start(
             self.provisioning.teardown_state_machine_arn,
             name,
             {
@@ -166,7 +166,7 @@ class EnvironmentLifecycle:
                 "pollIntervalSeconds": config["pollIntervalSeconds"],
                 "maxChecks": config["maxChecks"],
             },
-        )
+        ).execution_arn
         self.store.update(config["name"], {"rollbackExecutionArn": arn}, _entry("rollback", f"started {arn}"))
         return {"rollbackExecutionArn": arn}
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from batch_on_eks.adapters import record_pages, requested_executions
+from batch_on_eks.adapters import executions, record_pages
 from batch_on_eks.adapters.environments import ClaimRefused, EnvironmentStore
 from batch_on_eks.adapters.item_values import plain
 from batch_on_eks.errors import InvalidInput
@@ -78,7 +78,7 @@ class EnvironmentRequests:
             earlier = earlier_execution(self.workflows.provision, name, raw_input)
             if earlier is not None:
                 return Accepted(request.name, earlier, started=False)
-        arn = requested_executions.execution_arn(self.workflows.provision, name)
+        arn = executions.execution_arn(self.workflows.provision, name)
         self._claim(
             request.name,
             Status.PROVISIONING,
@@ -107,7 +107,7 @@ class EnvironmentRequests:
         holder = item.get("executionArn")
         if status == Status.DELETING.value and holder and _is_running(holder):
             return Accepted(name, str(holder), started=False)
-        arn = requested_executions.execution_arn(self.workflows.teardown, execution_name)
+        arn = executions.execution_arn(self.workflows.teardown, execution_name)
         self._claim(
             name,
             Status.DELETING,
@@ -182,5 +182,5 @@ class EnvironmentRequests:
 
 
 def _is_running(execution_arn: str) -> bool:
-    found = requested_executions.describe(execution_arn)
+    found = executions.describe(execution_arn)
     return found is not None and found.status == "RUNNING"

@@ -14,10 +14,10 @@ from typing import Any
 from pydantic import ValidationError
 
 from batch_on_eks import log_links as links
-from batch_on_eks.adapters import batch, log_tail, logs, record_pages, requested_executions
+from batch_on_eks.adapters import batch, executions, log_tail, logs, record_pages
 from batch_on_eks.adapters.environments import EnvironmentStore
+from batch_on_eks.adapters.executions import Execution
 from batch_on_eks.adapters.item_values import plain
-from batch_on_eks.adapters.requested_executions import Execution
 from batch_on_eks.adapters.runs import RunStore
 from batch_on_eks.errors import InvalidInput
 from batch_on_eks.logic import page_tokens
@@ -169,9 +169,7 @@ class JobRequests:
     # -- read -----------------------------------------------------------------------------------------------
     def _find(self, run_id: str) -> tuple[Run | None, Execution | None]:
         run = self.runs.get(run_id)
-        execution = requested_executions.describe(
-            requested_executions.execution_arn(self.workflows.run_job, run_id)
-        )
+        execution = executions.describe(executions.execution_arn(self.workflows.run_job, run_id))
         if run is None and execution is None:
             raise RunNotFound(f"no run with id {run_id!r}", "id")
         return run, execution
@@ -184,7 +182,7 @@ class JobRequests:
             "runId": run_id,
             "executionArn": execution.arn
             if execution
-            else requested_executions.execution_arn(self.workflows.run_job, run_id),
+            else executions.execution_arn(self.workflows.run_job, run_id),
             "executionStatus": execution.status if execution else None,
             "environment": None,
             "jobName": None,
@@ -286,16 +284,14 @@ class JobRequests:
         execution is stopped instead (the abort guard then terminates a job that was being submitted).
         RunFinished when the run, or its job, has already ended."""
         run, execution = self._find(run_id)
-        arn = (
-            execution.arn if execution else requested_executions.execution_arn(self.workflows.run_job, run_id)
-        )
+        arn = execution.arn if execution else executions.execution_arn(self.workflows.run_job, run_id)
         if execution is not None and execution.status != "RUNNING":
             raise RunFinished(f"run {run_id!r} has already ended: its execution is {execution.status}", "id")
         if run is not None and run.is_finished:
             raise RunFinished(f"the job of run {run_id!r} has already ended {run.job_status}", "id")
         reason = f"Cancelled through the control plane's API by {origin.caller}"
         if run is None or run.job_id is None:
-            if execution is None or not requested_executions.stop(arn, "JobCancelled", reason):
+            if execution is None or not executions.stop(arn, "JobCancelled", reason):
                 raise RunFinished(f"run {run_id!r} has already ended", "id")
             return Accepted(run_id, arn, started=False)
         self.runs.request_cancel(run_id, reason)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from batch_on_eks import log_links
-from batch_on_eks.adapters import events, workflow_executions
+from batch_on_eks.adapters import events, executions
 from batch_on_eks.adapters.runs import RunStore
 from batch_on_eks.logic.abort import abort
 from batch_on_eks.logic.clock import iso
@@ -161,10 +161,10 @@ def _complete(ended: ExecutionEnded) -> ExecutionEnded:
     missing_cause = ended.status == "FAILED" and ended.cause is None and ended.error is not None
     if not (missing_output or missing_cause):
         return ended
-    state = workflow_executions.describe(ended.execution_arn)
+    state = executions.describe(ended.execution_arn)
     if state is None:
         return ended
-    return replace(ended, output=state.output or ended.output, cause=state.cause or ended.cause)
+    return replace(ended, output=state.output_text or ended.output, cause=state.cause or ended.cause)
 
 
 def run_ended(detail: dict[str, Any], settings: Settings) -> dict[str, Any]:

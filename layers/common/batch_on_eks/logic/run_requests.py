@@ -12,7 +12,7 @@ import hashlib
 import re
 from typing import Any
 
-from batch_on_eks.adapters import workflow_executions
+from batch_on_eks.adapters import executions
 from batch_on_eks.models.control_plane_events import RUN_REQUEST_DETAIL_TYPE, SCHEDULED_DETAIL_TYPE
 from batch_on_eks.models.run_request import RunRequestEvent
 
@@ -43,7 +43,7 @@ def start_requested_run(event: RunRequestEvent, state_machine_arn: str) -> dict[
     if prefix is None:
         return {"outcome": "ignored", "reason": f"not a run request: detail-type {event.detail_type!r}"}
     name = execution_name(prefix, event.id)
-    started = workflow_executions.start(state_machine_arn, name, event.detail)
+    started = executions.start(state_machine_arn, name, event.detail)
     return {
         "outcome": "started" if started.new else "duplicate",
         "runId": name,

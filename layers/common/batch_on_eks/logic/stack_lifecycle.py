@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from batch_on_eks.adapters import cloudformation, workflow_executions
+from batch_on_eks.adapters import cloudformation, executions
 from batch_on_eks.adapters.environment_listing import EnvironmentSummary, live_environments
 from batch_on_eks.logic.clock import now_ms
 from batch_on_eks.models.custom_resource import CustomResourceRequest, RequestType
@@ -87,7 +87,7 @@ def _blueprint_provisioning(request: CustomResourceRequest) -> tuple[dict[str, A
         physical = request.physical_resource_id or f"{request.logical_resource_id}-not-created"
         data = {"ExecutionArn": physical, "EnvironmentName": environment}
         return request.response("SUCCESS", physical, data=data), {"answered": "SUCCESS", "changed": False}
-    started = workflow_executions.start(
+    started = executions.start(
         _required(request, "ProvisionStateMachineArn"),
         f"stack-create-{request.request_id}"[:80],  # CloudFormation's retry of the request starts nothing new
         {"name": environment, "pollIntervalSeconds": _poll_interval(request)},
@@ -128,7 +128,7 @@ def _environments_teardown(
             {"name": summary.name, "provisionings": provisionings.get(summary.name, [])} for summary in live
         ],
     }
-    started = workflow_executions.start(
+    started = executions.start(
         _required(request, "StackTeardownStateMachineArn"),
         f"stack-delete-{request.request_id}"[:80],
         workflow_input,
@@ -145,7 +145,7 @@ def environments_to_remove(
     Returns the environments by name, and the running provisioning executions of each."""
     live = {summary.name: summary for summary in live_environments(table_name)}
     provisionings: dict[str, list[str]] = {}
-    for execution_arn, execution_input in workflow_executions.running(provision_state_machine_arn):
+    for execution_arn, execution_input in executions.running(provision_state_machine_arn):
         name = execution_input.get("name") if isinstance(execution_input, dict) else None
         if not isinstance(name, str) or not name:
             continue  # an input the workflow refuses at once: it creates nothing

@@ -25,7 +25,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any, Literal
 
-from batch_on_eks.adapters import cloudformation, workflow_executions
+from batch_on_eks.adapters import cloudformation, executions
 from batch_on_eks.adapters.environments import EnvironmentStore
 from batch_on_eks.logic.clock import now_ms
 from batch_on_eks.models.custom_resource import CustomResourceRequest
@@ -36,7 +36,7 @@ STOPPED_BY_STACK_DELETE = "StackDeleted"
 
 
 def _belongs_to(execution_arn: str, state_machine_arn: str) -> bool:
-    return execution_arn.startswith(workflow_executions.execution_arn(state_machine_arn, ""))
+    return execution_arn.startswith(executions.execution_arn(state_machine_arn, ""))
 
 
 def _teardown_name(request_id: str, environment: str) -> str:
@@ -52,7 +52,7 @@ def _advance_one(entry: dict[str, Any], state: dict[str, Any], store: Environmen
         return entry
     teardown = entry.get("teardownExecutionArn")
     if teardown is not None:
-        found = workflow_executions.describe(teardown)
+        found = executions.describe(teardown)
         if found is None or found.status != "RUNNING":
             entry.update(ended=True, teardownStatus=found.status if found else "MISSING")
             if found is not None and found.error:
@@ -62,7 +62,7 @@ def _advance_one(entry: dict[str, Any], state: dict[str, Any], store: Environmen
     holders = [record.get("executionArn"), *entry.get("provisionings", [])]
     stopping = False
     for holder in dict.fromkeys(str(h) for h in holders if h):
-        found = workflow_executions.describe(holder)
+        found = executions.describe(holder)
         if found is None or found.status != "RUNNING":
             continue
         if _belongs_to(holder, state["teardownStateMachineArn"]):
@@ -70,7 +70,7 @@ def _advance_one(entry: dict[str, Any], state: dict[str, Any], store: Environmen
             return entry
         stopped = list(entry.get("stopped", []))
         if holder not in stopped:
-            workflow_executions.stop(
+            executions.stop(
                 holder,
                 STOPPED_BY_STACK_DELETE,
                 "The stack is being deleted: its teardown takes the environment over.",
@@ -82,7 +82,7 @@ def _advance_one(entry: dict[str, Any], state: dict[str, Any], store: Environmen
     if record.get("status") in (None, DELETED):
         entry.update(ended=True, teardownStatus="NOT_NEEDED")
         return entry
-    started = workflow_executions.start(
+    started = executions.start(
         state["teardownStateMachineArn"],
         _teardown_name(state["request"]["RequestId"], entry["name"]),
         {"name": entry["name"], "pollIntervalSeconds": state["pollIntervalSeconds"]},

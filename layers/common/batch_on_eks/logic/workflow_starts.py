@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from batch_on_eks.adapters import requested_executions
+from batch_on_eks.adapters import executions
 from batch_on_eks.logic.request_errors import IdempotencyKeyReused
 
 IDEMPOTENCY_FIELD = "Idempotency-Key"
@@ -36,8 +36,8 @@ def earlier_execution(state_machine_arn: str, name: str, execution_input: dict[s
 
     Raises IdempotencyKeyReused when that execution was started with another input.
     """
-    arn = requested_executions.execution_arn(state_machine_arn, name)
-    found = requested_executions.describe(arn)
+    arn = executions.execution_arn(state_machine_arn, name)
+    found = executions.describe(arn)
     if found is None:
         return None
     if not _same(found.input, execution_input):
@@ -51,8 +51,8 @@ def earlier_execution(state_machine_arn: str, name: str, execution_input: dict[s
 def start_once(state_machine_arn: str, name: str, execution_input: dict[str, Any]) -> tuple[str, bool]:
     """Start the execution; when one of that name appeared meanwhile (the same key, concurrently), it is
     the answer if it has the same input. Returns ``(arn, started)``."""
-    arn, started = requested_executions.start(state_machine_arn, name, execution_input)
-    if started:
-        return arn, True
+    started = executions.start(state_machine_arn, name, execution_input)
+    if started.new:
+        return started.execution_arn, True
     earlier = earlier_execution(state_machine_arn, name, execution_input)
-    return earlier or arn, False
+    return earlier or started.execution_arn, False
