@@ -46,7 +46,6 @@ def create_batch_on_eks(
     """An EKS cluster and, per queue, a compute environment on it (``<queue>-ce``) and the queue."""
     suffix = uuid.uuid4().hex[:8]
     eks = boto3.client("eks")
-    batch = boto3.client("batch")
     iam = boto3.client("iam")
     ec2 = boto3.client("ec2")
     vpc = ec2.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]
@@ -61,32 +60,39 @@ def create_batch_on_eks(
         resourcesVpcConfig={"subnetIds": [subnet]},
     )["cluster"]
     profile = iam.create_instance_profile(InstanceProfileName=f"batch-{suffix}")["InstanceProfile"]["Arn"]
-    queue_arns = []
-    for name in (queue_name, *more_queues):
-        batch.create_compute_environment(
-            computeEnvironmentName=f"{name}-ce",
-            type="MANAGED",
-            state="ENABLED",
-            computeResources={
-                "type": "EC2",
-                "minvCpus": 0,
-                "maxvCpus": 16,
-                "instanceTypes": ["m5.large"],
-                "subnets": [subnet],
-                "securityGroupIds": [group],
-                "instanceRole": profile,
-                "allocationStrategy": "BEST_FIT_PROGRESSIVE",
-            },
-            eksConfiguration={"eksClusterArn": cluster["arn"], "kubernetesNamespace": namespace},
-        )
-        queue = batch.create_job_queue(
-            jobQueueName=name,
-            state="ENABLED",
-            priority=1,
-            computeEnvironmentOrder=[{"order": 1, "computeEnvironment": f"{name}-ce"}],
-        )
-        queue_arns.append(queue["jobQueueArn"])
+    queue_arns = [
+        add_queue(cluster["arn"], name, namespace, subnet, group, profile)
+        for name in (queue_name, *more_queues)
+    ]
     return BatchOnEks(cluster["arn"], namespace, queue_arns[0], queue_name, tuple(queue_arns))
+
+
+def add_queue(cluster_arn: str, name: str, namespace: str, subnet: str, group: str, profile: str) -> str:
+    """A compute environment (``<name>-ce``) on the cluster, in ``namespace``, and its job queue; its ARN."""
+    batch = boto3.client("batch")
+    batch.create_compute_environment(
+        computeEnvironmentName=f"{name}-ce",
+        type="MANAGED",
+        state="ENABLED",
+        computeResources={
+            "type": "EC2",
+            "minvCpus": 0,
+            "maxvCpus": 16,
+            "instanceTypes": ["m5.large"],
+            "subnets": [subnet],
+            "securityGroupIds": [group],
+            "instanceRole": profile,
+            "allocationStrategy": "BEST_FIT_PROGRESSIVE",
+        },
+        eksConfiguration={"eksClusterArn": cluster_arn, "kubernetesNamespace": namespace},
+    )
+    queue = batch.create_job_queue(
+        jobQueueName=name,
+        state="ENABLED",
+        priority=1,
+        computeEnvironmentOrder=[{"order": 1, "computeEnvironment": f"{name}-ce"}],
+    )
+    return str(queue["jobQueueArn"])
 
 
 def register_environment(table_name: str, name: str, env: BatchOnEks, status: str = "READY") -> None:

@@ -11,6 +11,7 @@ from typing import Any
 
 from local.deploy import Stack
 from local.embedded_aws import EmbeddedAws
+from local.environment_inventory import inventory
 
 
 @dataclass
@@ -57,29 +58,7 @@ class ProvisionWorld:
 
     def inventory(self) -> dict[str, list[str]]:
         """Every resource list an environment adds to, as names (to compare before and after)."""
-        eks, batch, logs = (self.aws.client(s) for s in ("eks", "batch", "logs"))
-        clusters = eks.list_clusters()["clusters"]
-        found: dict[str, list[str]] = {
-            "clusters": sorted(clusters),
-            "nodegroups": sorted(
-                f"{c}/{n}" for c in clusters for n in eks.list_nodegroups(clusterName=c)["nodegroups"]
-            ),
-            "addons": sorted(f"{c}/{a}" for c in clusters for a in eks.list_addons(clusterName=c)["addons"]),
-            "computeEnvironments": sorted(
-                ce["computeEnvironmentName"]
-                for ce in batch.describe_compute_environments()["computeEnvironments"]
-            ),
-            "jobQueues": sorted(q["jobQueueName"] for q in batch.describe_job_queues()["jobQueues"]),
-            "jobDefinitions": sorted(
-                f"{d['jobDefinitionName']}:{d['revision']}"
-                for d in batch.describe_job_definitions(status="ACTIVE")["jobDefinitions"]
-            ),
-            "logGroups": sorted(
-                g["logGroupName"]
-                for g in logs.describe_log_groups(logGroupNamePrefix="/aws/containerinsights/")["logGroups"]
-            ),
-        }
-        return found
+        return inventory(self.aws)
 
 
 def failure_cause(description: dict[str, Any]) -> dict[str, Any]:

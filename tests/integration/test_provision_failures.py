@@ -125,7 +125,7 @@ def test_a_half_provisioned_environment_tears_down_cleanly_twice(world: Provisio
     assert record is not None
     assert record["status"] == "FAILED"
     assert "rollbackExecutionArn" not in record
-    assert name in world.inventory()["clusters"]
+    assert name in world.inventory()["EKS clusters"]
     # When it is torn down, twice
     first = world.run("teardown", {"name": name})
     second = world.run("teardown", {"name": name})
@@ -148,7 +148,7 @@ def test_teardown_leaves_what_is_not_ours(world: ProvisionWorld) -> None:
     # Then the teardown refuses to touch it, and says so
     assert (description["status"], description["error"]) == ("FAILED", "ResourceNotOwned")
     assert f"{name}-JQ1_OD" in failure_cause(description)["reason"]
-    assert f"{name}-JQ1_OD" in world.inventory()["jobQueues"]
+    assert f"{name}-JQ1_OD" in world.inventory()["job queues"]
     # (once the queue is ours again, the teardown finishes)
     batch.tag_resource(resourceArn=queue_arn, tags={"batch-on-eks:environment": name})
     assert world.run("teardown", {"name": name})["status"] == "SUCCEEDED"

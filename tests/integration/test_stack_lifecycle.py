@@ -67,8 +67,8 @@ def test_deploying_the_stack_provisions_the_blueprints_environment(
     assert record is not None
     assert record["status"] == "READY"
     inventory = lifecycle.world.inventory()
-    assert inventory["clusters"] == [NAME]
-    assert inventory["jobQueues"] == [f"{NAME}-JQ1_OD", f"{NAME}-JQ1_SPOT"]
+    assert inventory["EKS clusters"] == [NAME]
+    assert inventory["job queues"] == [f"{NAME}-JQ1_OD", f"{NAME}-JQ1_SPOT"]
     # And the stack's outputs name that environment's cluster
     assert lifecycle.stack.outputs["UpdateKubeconfigCommand"] == (
         f"aws eks --region us-east-1 update-kubeconfig --name {NAME}"
@@ -123,4 +123,4 @@ def test_deleting_the_stack_while_its_environment_is_being_provisioned() -> None
         record = world.environment(NAME)
         assert record is not None
         assert record["status"] == "DELETED"
-        assert world.inventory()["clusters"] == []
+        assert world.inventory()["EKS clusters"] == []

@@ -18,6 +18,7 @@ import requests
 from local.embedded_aws import EmbeddedAws
 from local.kubernetes import KubernetesCluster
 from local.kubernetes.client import KubeClient
+from tests.integration import batch_env
 
 TRUST = json.dumps(
     {
@@ -120,31 +121,11 @@ def unique(prefix: str) -> str:
 
 def add_queue(cluster_arn: str, queue_name: str, namespace: str) -> None:
     """Another compute environment (``<queue>-ce``) and job queue on an existing cluster, in ``namespace``."""
-    ec2, iam, batch = boto3.client("ec2"), boto3.client("iam"), boto3.client("batch")
+    ec2, iam = boto3.client("ec2"), boto3.client("iam")
     vpc = ec2.create_vpc(CidrBlock="10.2.0.0/16")["Vpc"]["VpcId"]
     subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.2.0.0/24")["Subnet"]["SubnetId"]
     group = ec2.create_security_group(GroupName=f"{queue_name}-nodes", Description="nodes", VpcId=vpc)[
         "GroupId"
     ]
     profile = iam.create_instance_profile(InstanceProfileName=f"{queue_name}-batch")["InstanceProfile"]["Arn"]
-    batch.create_compute_environment(
-        computeEnvironmentName=f"{queue_name}-ce",
-        type="MANAGED",
-        state="ENABLED",
-        computeResources={
-            "type": "EC2",
-            "minvCpus": 0,
-            "maxvCpus": 16,
-            "instanceTypes": ["m5.large"],
-            "subnets": [subnet],
-            "securityGroupIds": [group],
-            "instanceRole": profile,
-        },
-        eksConfiguration={"eksClusterArn": cluster_arn, "kubernetesNamespace": namespace},
-    )
-    batch.create_job_queue(
-        jobQueueName=queue_name,
-        state="ENABLED",
-        priority=1,
-        computeEnvironmentOrder=[{"order": 1, "computeEnvironment": f"{queue_name}-ce"}],
-    )
+    batch_env.add_queue(cluster_arn, queue_name, namespace, subnet, group, profile)
