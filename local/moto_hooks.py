@@ -105,7 +105,10 @@ def _epoch_ms(value: Any) -> int | None:
     return int(value.timestamp() * 1000) if isinstance(value, datetime) else None
 
 
-def _execution_status_event(execution: Execution, status_now: str | None = None) -> None:
+def _execution_status_event(
+    execution: Execution, status_now: str | None = None, stopped_at: datetime | None = None
+) -> None:
+    """``status_now`` and ``stopped_at``: what AWS reports for a stop the execution has not yet noticed."""
     if _active is None:
         return
     status = status_now or (execution.exec_status.value if execution.exec_status is not None else "RUNNING")
@@ -115,7 +118,7 @@ def _execution_status_event(execution: Execution, status_now: str | None = None)
         "name": execution.name,
         "status": status,
         "startDate": _epoch_ms(execution.start_date),
-        "stopDate": _epoch_ms(execution.stop_date),
+        "stopDate": _epoch_ms(stopped_at or execution.stop_date),
         "input": json.dumps(execution.input_data),
         "output": json.dumps(execution.output) if execution.output is not None else None,
         "inputDetails": {"included": True},
@@ -142,7 +145,7 @@ def _execution_stop(self: Execution, stop_date: datetime, error: str | None, cau
         self.abort_reported = True  # type: ignore[attr-defined]
     _original_execution_stop(self, stop_date, error, cause)
     if report:
-        _execution_status_event(self, "ABORTED")
+        _execution_status_event(self, "ABORTED", stop_date)
 
 
 def _execution_start(self: Execution) -> None:

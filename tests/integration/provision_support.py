@@ -5,6 +5,7 @@ inventory of everything an environment can leave behind."""
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -55,6 +56,16 @@ class ProvisionWorld:
 
         deserializer = TypeDeserializer()
         return {key: deserializer.deserialize(value) for key, value in item.items()}
+
+    def wait_until_held(self, name: str, execution_arn: str, bound_seconds: float = 60.0) -> None:
+        """Wait until the environments table says ``execution_arn`` holds environment ``name``: a workflow
+        claims its environment in its first step, which runs some time after StartExecution returns."""
+        deadline = time.monotonic() + bound_seconds
+        while (self.environment(name) or {}).get("executionArn") != execution_arn:
+            description = self.aws.client("stepfunctions").describe_execution(executionArn=execution_arn)
+            assert description["status"] == "RUNNING", description
+            assert time.monotonic() < deadline, f"{execution_arn} did not claim {name} in {bound_seconds} s"
+            time.sleep(0.05)
 
     def inventory(self) -> dict[str, list[str]]:
         """Every resource list an environment adds to, as names (to compare before and after)."""

@@ -154,16 +154,20 @@ def test_execution_status_change_events_reach_a_rules_function_stop_execution_in
     sfn.stop_execution(executionArn=started["executionArn"], error="Stopped", cause="by the test")
     assert aws.wait_for_execution(started["executionArn"])["status"] == "ABORTED"
     assert aws.wait_idle(30)
-    # Then the rule's function heard RUNNING and then ABORTED for it, in the documented shape
-    mine = [
+    # Then the rule's function heard RUNNING and ABORTED for it, once each, in the documented shape
+    # (EventBridge does not promise delivery order, and the embedded one delivers on several workers)
+    heard = [
         e
         for e in recorded(stack, "RecorderFunction")
         if e["source"] == "aws.states" and e["detail"]["executionArn"] == started["executionArn"]
     ]
-    assert [e["detail"]["status"] for e in mine] == ["RUNNING", "ABORTED"]
-    assert mine[-1]["detail-type"] == "Step Functions Execution Status Change"
-    assert mine[-1]["detail"]["name"] == name
-    assert mine[-1]["resources"] == [started["executionArn"]]
+    assert sorted(e["detail"]["status"] for e in heard) == ["ABORTED", "RUNNING"]
+    mine = {e["detail"]["status"]: e for e in heard}
+    aborted = mine["ABORTED"]
+    assert aborted["detail-type"] == "Step Functions Execution Status Change"
+    assert aborted["detail"]["name"] == name
+    assert aborted["resources"] == [started["executionArn"]]
+    assert aborted["detail"]["stopDate"] >= mine["RUNNING"]["detail"]["startDate"]
 
 
 # -- the Batch-on-EKS data plane ---------------------------------------------------------------------------
@@ -179,9 +183,12 @@ def test_a_job_reports_each_status_in_order_with_pod_node_and_exit_code(
         jobName="arith", jobQueue=env.queue_name, jobDefinition=definition
     )["jobId"]
     described = run_to_end(aws, job_id)
-    # Then the recording function got RUNNABLE, STARTING, RUNNING, SUCCEEDED, in that order (no SUBMITTED)
-    events = job_events(stack, job_id)
-    assert [e["detail"]["status"] for e in events] == ["RUNNABLE", "STARTING", "RUNNING", "SUCCEEDED"]
+    # Then the recording function got RUNNABLE, STARTING, RUNNING and SUCCEEDED, once each (no SUBMITTED),
+    # stamped in that order (EventBridge does not promise delivery order, so arrival order is not checked)
+    lifecycle = ["RUNNABLE", "STARTING", "RUNNING", "SUCCEEDED"]
+    events = sorted(job_events(stack, job_id), key=lambda e: lifecycle.index(e["detail"]["status"]))
+    assert [e["detail"]["status"] for e in events] == lifecycle
+    assert [e["time"] for e in events] == sorted(e["time"] for e in events)
     assert {e["detail-type"] for e in events} == {"Batch Job State Change"}
     assert {e["source"] for e in events} == {"aws.batch"}
     # And from STARTING on, the events name the pod and node; the last one has the exit code

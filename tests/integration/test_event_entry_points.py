@@ -239,6 +239,7 @@ def test_a_stopped_run_is_announced_aborted_after_its_job_is_terminated(
     detail = run_finished_event(run_finished_queue, run_id)["detail"]
     assert detail["status"] == "ABORTED"
     assert detail["executionStatus"] == "ABORTED"
+    assert detail["stoppedAt"] >= detail["startedAt"]
     assert detail["jobId"]
     assert detail["podName"]
     assert detail["logLinks"]["insightsQuery"]

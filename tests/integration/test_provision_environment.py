@@ -216,6 +216,7 @@ def test_a_run_on_an_environment_being_provisioned_fails_at_once(
     provisioning = world.start(
         "provision", {"name": "doeks-not-ready", "pollIntervalSeconds": 1, "maxChecks": 1000}
     )
+    world.wait_until_held("doeks-not-ready", provisioning)
     # When a run targets it
     run = world.aws.client("stepfunctions").start_execution(
         stateMachineArn=world.stack.outputs["RunJobStateMachineArn"],

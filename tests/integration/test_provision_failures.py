@@ -161,6 +161,7 @@ def test_a_second_provisioning_while_one_runs_is_refused(world: ProvisionWorld) 
     name = "doeks-busy"
     world.aws.readiness.hold("cluster", name, describes=None)
     first = world.start("provision", {"name": name, "pollIntervalSeconds": 1, "maxChecks": 1000})
+    world.wait_until_held(name, first)
     # When another provisioning of the same environment starts
     second = world.aws.wait_for_execution(world.start("provision", {"name": name, "pollIntervalSeconds": 0}))
     # Then it is refused, naming the execution that holds the environment
