@@ -255,6 +255,30 @@ def test_teardown_while_provisioning_runs_is_409_busy(world: ApiWorld, started: 
     assert answer.error == ("EnvironmentBusy", "name")
 
 
+@pytest.mark.parametrize(("method", "held_as"), [("POST", "PROVISIONING"), ("DELETE", "DELETING")])
+def test_an_environment_left_by_a_stopped_provisioning_is_taken_over(
+    world: ApiWorld, started: list[str], method: str, held_as: str
+) -> None:
+    # Given an environment whose provisioning execution was stopped half-way (the record still holds it)
+    name = unique()
+    stopped = world.call(proxy_event("POST", "/environments", body={"name": name}))
+    assert stopped.status == 202, stopped.body
+    world.stop_when_idle(stopped.body["executionArn"])
+    assert (environment_item(world, name) or {}).get("executionArn") == stopped.body["executionArn"]
+    # When it is provisioned again, or torn down
+    if method == "POST":
+        answer = world.call(proxy_event("POST", "/environments", body={"name": name}))
+    else:
+        answer = world.call(proxy_event("DELETE", f"/environments/{name}", resource="/environments/{name}"))
+    # Then the new execution takes the environment over
+    assert answer.status == 202, answer.body
+    started.append(answer.body["executionArn"])
+    assert answer.body["executionArn"] != stopped.body["executionArn"]
+    item = environment_item(world, name) or {}
+    assert item["executionArn"] == answer.body["executionArn"]
+    assert item["status"] in (held_as, "READY", "DELETED")  # (the workflow may already have moved on)
+
+
 def test_teardown_of_an_unknown_environment_is_404(world: ApiWorld) -> None:
     # Given a name no environment has
     # When it is deleted

@@ -6,17 +6,15 @@ from http import HTTPStatus
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from batch_on_eks.api import paths, request_context
+from batch_on_eks.api.parameters import IdempotencyKey, NextToken, PageSize
 from batch_on_eks.api.problems import documented, documented_accepted, documented_ok
 from batch_on_eks.api.schemas import (
     DEFAULT_PAGE_SIZE,
     ENVIRONMENT_NAME_PATTERN,
-    IDEMPOTENCY_KEY_DESCRIPTION,
-    MAX_PAGE_SIZE,
-    MAX_PAGE_TOKEN,
     Accepted,
     EnvironmentDetail,
     EnvironmentPage,
@@ -24,7 +22,6 @@ from batch_on_eks.api.schemas import (
     ProvisionRequest,
 )
 from batch_on_eks.logic.environment_requests import EnvironmentRequests
-from batch_on_eks.logic.execution_names import IDEMPOTENCY_KEY_PATTERN
 
 router = APIGatewayRouter()
 TAG = "environments"
@@ -40,10 +37,6 @@ PROVISION_EXAMPLES: dict[str, Any] = {
     },
 }
 
-IdempotencyKey = Annotated[
-    str | None,
-    Header(alias="Idempotency-Key", pattern=IDEMPOTENCY_KEY_PATTERN, description=IDEMPOTENCY_KEY_DESCRIPTION),
-]
 EnvironmentName = Annotated[
     str, Path(pattern=ENVIRONMENT_NAME_PATTERN, description="The environment (its EKS cluster's name).")
 ]
@@ -96,13 +89,7 @@ def provision_environment(
     description="Every environment ever provisioned (DELETED ones too: the record stays), a page at a time.",
     responses={**documented_ok("A page of environments."), **documented(HTTPStatus.BAD_REQUEST)},
 )
-def list_environments(
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="Page size.")] = DEFAULT_PAGE_SIZE,
-    next_token: Annotated[
-        str | None,
-        Query(alias="nextToken", min_length=1, max_length=MAX_PAGE_TOKEN, description="From the last page."),
-    ] = None,
-) -> EnvironmentPage:
+def list_environments(limit: PageSize = DEFAULT_PAGE_SIZE, next_token: NextToken = None) -> EnvironmentPage:
     items, token = _requests().list(limit, next_token)
     return EnvironmentPage(
         items=[EnvironmentSummary.model_validate(item) for item in items], next_token=token

@@ -7,19 +7,17 @@ from http import HTTPStatus
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from batch_on_eks.api import paths, request_context
+from batch_on_eks.api.parameters import IdempotencyKey, NextToken, PageSize
 from batch_on_eks.api.problems import documented, documented_accepted, documented_ok
 from batch_on_eks.api.schemas import (
     DEFAULT_LOG_LINES,
     DEFAULT_PAGE_SIZE,
     ENVIRONMENT_NAME_PATTERN,
-    IDEMPOTENCY_KEY_DESCRIPTION,
     MAX_LOG_LINES,
-    MAX_PAGE_SIZE,
-    MAX_PAGE_TOKEN,
     RUN_ID_PATTERN,
     Accepted,
     JobDetail,
@@ -27,7 +25,6 @@ from batch_on_eks.api.schemas import (
     JobPage,
     JobSummary,
 )
-from batch_on_eks.logic.execution_names import IDEMPOTENCY_KEY_PATTERN
 from batch_on_eks.logic.job_requests import JobRequests
 from batch_on_eks.models.job_status import JobStatus
 from batch_on_eks.models.run_input import RunJobInput
@@ -86,12 +83,7 @@ def _requests() -> JobRequests:
 )
 def run_job(
     body: Annotated[RunJobInput, Body(openapi_examples=RUN_JOB_EXAMPLES)],
-    idempotency_key: Annotated[
-        str | None,
-        Header(
-            alias="Idempotency-Key", pattern=IDEMPOTENCY_KEY_PATTERN, description=IDEMPOTENCY_KEY_DESCRIPTION
-        ),
-    ] = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> Response[Accepted]:
     event = router.current_event
     result = _requests().submit(
@@ -117,11 +109,8 @@ def list_jobs(
         Query(pattern=ENVIRONMENT_NAME_PATTERN, description="Required: the environment whose runs to list."),
     ],
     status: Annotated[JobStatus | None, Query(description="Only runs whose job is in this status.")] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="Page size.")] = DEFAULT_PAGE_SIZE,
-    next_token: Annotated[
-        str | None,
-        Query(alias="nextToken", min_length=1, max_length=MAX_PAGE_TOKEN, description="From the last page."),
-    ] = None,
+    limit: PageSize = DEFAULT_PAGE_SIZE,
+    next_token: NextToken = None,
 ) -> JobPage:
     items, token = _requests().list(environment, status.value if status else None, limit, next_token)
     return JobPage(items=[JobSummary.model_validate(item) for item in items], next_token=token)

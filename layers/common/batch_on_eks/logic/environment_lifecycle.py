@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from batch_on_eks.adapters import executions
 from batch_on_eks.adapters.environments import ClaimRefused, EnvironmentStore
 from batch_on_eks.errors import EnvironmentBusy, InvalidInput, cause
+from batch_on_eks.logic import environment_claims
 from batch_on_eks.logic.clock import iso, now_ms
 from batch_on_eks.models.environment import EnvironmentStatus as Status
 from batch_on_eks.models.environment_input import DEFAULT_NAMESPACE, ProvisionInput, TeardownInput
@@ -50,35 +51,20 @@ class EnvironmentLifecycle:
         leave_from: tuple[Status, ...],
         fields: dict[str, Any],
     ) -> dict[str, Any] | None:
-        """Claim the environment for this execution. One held by an execution that has ended without
-        finishing (stopped, timed out) is taken over; one held by a running execution is EnvironmentBusy.
-        A new provisioning forgets the last failure; a teardown keeps it (a rollback shows why it runs)."""
-        statuses = tuple(s.value for s in leave_from)
-        clear_failure = status is Status.PROVISIONING
+        """Claim the environment for this execution (:func:`environment_claims.claim`); EnvironmentBusy
+        when another execution holds it."""
         try:
-            return self.store.claim(name, status.value, execution_arn, statuses, fields, None, clear_failure)
+            return environment_claims.claim(self.store, name, status, execution_arn, leave_from, fields)
         except ClaimRefused as refused:
-            holder = refused.execution_arn
-            if holder is None or executions.is_running(holder):
-                raise EnvironmentBusy(
-                    cause(
-                        field="name",
-                        environment=name,
-                        status=refused.status,
-                        executionArn=holder,
-                        rule="another execution is provisioning or tearing down this environment",
-                    )
-                ) from None
-            try:
-                return self.store.claim(
-                    name, status.value, execution_arn, statuses, fields, holder, clear_failure
+            raise EnvironmentBusy(
+                cause(
+                    field="name",
+                    environment=name,
+                    status=refused.status,
+                    executionArn=refused.execution_arn,
+                    rule="another execution is provisioning or tearing down this environment",
                 )
-            except ClaimRefused as again:  # someone else took it over first
-                raise EnvironmentBusy(
-                    cause(
-                        field="name", environment=name, status=again.status, executionArn=again.execution_arn
-                    )
-                ) from None
+            ) from None
 
     # -- provisioning ---------------------------------------------------------------------------------------
     def begin_provisioning(self, raw_input: Any, execution_arn: str) -> dict[str, Any]:

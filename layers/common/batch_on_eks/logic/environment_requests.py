@@ -17,7 +17,7 @@ from batch_on_eks.adapters import executions, record_pages
 from batch_on_eks.adapters.environments import ClaimRefused, EnvironmentStore
 from batch_on_eks.adapters.item_values import plain
 from batch_on_eks.errors import InvalidInput
-from batch_on_eks.logic import page_tokens
+from batch_on_eks.logic import environment_claims, page_tokens
 from batch_on_eks.logic.clock import iso, now_ms
 from batch_on_eks.logic.execution_names import RequestOrigin
 from batch_on_eks.logic.request_errors import (
@@ -46,8 +46,6 @@ _SHOWN = (
     "timeline",
     "rollbackExecutionArn",
 )
-# A provision or teardown request waits for neither: only these statuses are held by a running execution.
-_HELD = (Status.PROVISIONING.value, Status.DELETING.value)
 
 
 def _entry(step: str, detail: str) -> dict[str, Any]:
@@ -105,7 +103,7 @@ class EnvironmentRequests:
         if status == Status.DELETED.value:
             raise EnvironmentDeleted(f"environment {name!r} is already DELETED", "name")
         holder = item.get("executionArn")
-        if status == Status.DELETING.value and holder and _is_running(holder):
+        if status == Status.DELETING.value and holder and executions.is_running(holder):
             return Accepted(name, str(holder), started=False)
         arn = executions.execution_arn(self.workflows.teardown, execution_name)
         self._claim(
@@ -114,7 +112,6 @@ class EnvironmentRequests:
             arn,
             leave_from=(Status.READY, Status.FAILED),
             fields={},
-            clear_failure=False,  # a teardown keeps the failure that may be why it runs
         )
         self.store.update(name, {}, _entry("requested", f"teardown requested by {origin.caller}"))
         arn, started = start_once(self.workflows.teardown, execution_name, execution_input)
@@ -127,39 +124,25 @@ class EnvironmentRequests:
         execution_arn: str,
         leave_from: tuple[Status, ...],
         fields: dict[str, Any],
-        clear_failure: bool = True,
     ) -> None:
-        """Claim the record for ``execution_arn``; an execution that ended without finishing (stopped, timed
-        out) is taken over, as the workflow's own claim does."""
-        statuses = tuple(s.value for s in leave_from)
+        """Claim the record for the execution about to start (:func:`environment_claims.claim`), or say why
+        not: EnvironmentExists (READY), EnvironmentDeleted, or EnvironmentBusy (a running execution holds
+        it)."""
         try:
-            self.store.claim(name, status.value, execution_arn, statuses, fields, None, clear_failure)
-            return
+            environment_claims.claim(self.store, name, status, execution_arn, leave_from, fields)
         except ClaimRefused as refused:
-            self._refuse_unless_stale(name, refused)
-            stale = refused.execution_arn
-        try:
-            self.store.claim(name, status.value, execution_arn, statuses, fields, stale, clear_failure)
-        except ClaimRefused as again:  # someone else took it over first
-            raise EnvironmentBusy(
-                f"environment {name!r} is {again.status}, held by {again.execution_arn}", "name"
-            ) from None
-
-    @staticmethod
-    def _refuse_unless_stale(name: str, refused: ClaimRefused) -> None:
-        if refused.status == Status.READY.value:
-            raise EnvironmentExists(
-                f"environment {name!r} exists and is READY: tear it down first, or choose another name",
-                "name",
-            )
-        if refused.status == Status.DELETED.value:
-            raise EnvironmentDeleted(f"environment {name!r} is already DELETED", "name")
-        if refused.status not in _HELD or refused.execution_arn is None or _is_running(refused.execution_arn):
+            if refused.status == Status.READY.value:
+                raise EnvironmentExists(
+                    f"environment {name!r} exists and is READY: tear it down first, or choose another name",
+                    "name",
+                ) from None
+            if refused.status == Status.DELETED.value:
+                raise EnvironmentDeleted(f"environment {name!r} is already DELETED", "name") from None
             raise EnvironmentBusy(
                 f"environment {name!r} is {refused.status}, held by the running execution "
                 f"{refused.execution_arn}: wait for it to end",
                 "name",
-            )
+            ) from None
 
     # -- read -----------------------------------------------------------------------------------------------
     def _item(self, name: str) -> dict[str, Any]:
@@ -179,8 +162,3 @@ class EnvironmentRequests:
         items, last_key = record_pages.environments(self.settings.environments_table, limit, start_key)
         shown = ("name", "status", "namespace", "clusterArn", "executionArn")
         return [{key: item.get(key) for key in shown} for item in items], page_tokens.encode(last_key)
-
-
-def _is_running(execution_arn: str) -> bool:
-    found = executions.describe(execution_arn)
-    return found is not None and found.status == "RUNNING"

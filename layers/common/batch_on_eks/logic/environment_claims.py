@@ -1,0 +1,44 @@
+"""Claiming an environment's record for the execution that will provision or tear it down.
+
+Both the workflows' first step and the API's requests (which claim for the execution they are about to
+start) follow this one rule, so a conflict is decided the same way wherever it is met.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from batch_on_eks.adapters import executions
+from batch_on_eks.adapters.environments import ClaimRefused, EnvironmentStore
+from batch_on_eks.models.environment import EnvironmentStatus as Status
+
+# The statuses in which an execution holds the environment (the others are at rest).
+HELD = (Status.PROVISIONING.value, Status.DELETING.value)
+
+
+def claim(
+    store: EnvironmentStore,
+    name: str,
+    status: Status,
+    execution_arn: str,
+    leave_from: tuple[Status, ...],
+    fields: dict[str, Any],
+) -> dict[str, Any] | None:
+    """Move environment ``name`` to ``status`` for ``execution_arn``; returns the record as it was before
+    (None if new).
+
+    The claim succeeds when the environment is new, in one of ``leave_from``, already this execution's (a
+    retried step), or held by an execution that has ended without finishing (stopped, timed out, failed
+    before its failure handler ran), which is taken over. It raises ClaimRefused when a running execution
+    holds it, when it rests in a status the claim may not leave, or when someone else took it over first.
+    A new provisioning forgets the last failure; a teardown keeps it (a rollback shows why it runs).
+    """
+    statuses = tuple(s.value for s in leave_from)
+    clear_failure = status is Status.PROVISIONING
+    try:
+        return store.claim(name, status.value, execution_arn, statuses, fields, None, clear_failure)
+    except ClaimRefused as refused:
+        holder = refused.execution_arn
+        if refused.status not in HELD or holder is None or executions.is_running(holder):
+            raise
+    return store.claim(name, status.value, execution_arn, statuses, fields, holder, clear_failure)
