@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -12,6 +13,7 @@ from typing import Any
 import boto3
 import pytest
 
+from batch_on_eks.logic.environment_claims import START_GRACE_MS
 from local.embedded_aws import EmbeddedAws
 from tests.api.support import ApiWorld, api_world, event_fixture, proxy_event
 
@@ -277,6 +279,38 @@ def test_an_environment_left_by_a_stopped_provisioning_is_taken_over(
     item = environment_item(world, name) or {}
     assert item["executionArn"] == answer.body["executionArn"]
     assert item["status"] in (held_as, "READY", "DELETED")  # (the workflow may already have moved on)
+
+
+@pytest.mark.parametrize(
+    ("claimed_seconds_ago", "answer_status"), [(1, 409), (START_GRACE_MS // 1000 + 5, 202)]
+)
+def test_a_claim_for_an_execution_not_started_yet_holds_for_a_grace_period(
+    world: ApiWorld, started: list[str], claimed_seconds_ago: int, answer_status: int
+) -> None:
+    # Given an environment a request has claimed for a provisioning it has not started (yet, or ever)
+    name = unique()
+    never_started = f"{world.stack.outputs['ProvisionEnvironmentStateMachineArn']}:provision-{name}"
+    never_started = never_started.replace(":stateMachine:", ":execution:")
+    table = boto3.resource("dynamodb").Table(world.stack.outputs["EnvironmentsTableName"])
+    table.put_item(
+        Item={
+            "name": name,
+            "status": "PROVISIONING",
+            "executionArn": never_started,
+            "claimedAt": int(time.time() * 1000) - claimed_seconds_ago * 1000,
+            "resources": {},
+        }
+    )
+    # When another request provisions it
+    answer = world.call(proxy_event("POST", "/environments", body={"name": name}))
+    # Then a young claim holds (its execution may be starting); an old one is taken over
+    assert answer.status == answer_status, answer.body
+    if answer.status == 409:
+        assert answer.error == ("EnvironmentBusy", "name")
+        assert (environment_item(world, name) or {})["executionArn"] == never_started
+    else:
+        started.append(answer.body["executionArn"])
+        assert (environment_item(world, name) or {})["executionArn"] == answer.body["executionArn"]
 
 
 def test_teardown_of_an_unknown_environment_is_404(world: ApiWorld) -> None:

@@ -14,10 +14,11 @@ from batch_on_eks.models.environment import Environment
 class ClaimRefused(Exception):
     """The environment is held by another execution, in a status the claim may not leave."""
 
-    def __init__(self, status: str | None, execution_arn: str | None):
+    def __init__(self, status: str | None, execution_arn: str | None, claimed_at: int | None = None):
         super().__init__(f"{status} by {execution_arn}")
         self.status = status
         self.execution_arn = execution_arn
+        self.claimed_at = claimed_at  # epoch ms of that claim (None for a record from before it was kept)
 
 
 class EnvironmentStore:
@@ -40,6 +41,8 @@ class EnvironmentStore:
         execution_arn: str,
         leave_from: tuple[str, ...],
         fields: dict[str, Any],
+        *,
+        at_ms: int,
         take_over_from: str | None = None,
         clear_failure: bool = True,
     ) -> dict[str, Any] | None:
@@ -47,7 +50,8 @@ class EnvironmentStore:
         ``leave_from``, or already claimed by this same execution (a retried step), or by
         ``take_over_from`` (an execution that has ended without finishing). Returns the item as it was
         before (None if new). Raises ClaimRefused otherwise. ``clear_failure``: forget the last failure (a new
-        provisioning); a teardown keeps it, so a rollback does not hide why it runs."""
+        provisioning); a teardown keeps it, so a rollback does not hide why it runs. ``at_ms``: when (epoch
+        ms), kept as ``claimedAt``."""
         names = {"#status": "status", "#execution": "executionArn", "#name": "name"}
         values: dict[str, Any] = {":status": status, ":me": execution_arn}
         allowed = []
@@ -55,8 +59,14 @@ class EnvironmentStore:
             values[f":from{i}"] = leave
             allowed.append(f":from{i}")
         # ``resources`` accumulates across executions: a re-run must still know what an earlier one made.
-        sets = ["#status = :status", "#execution = :me", "resources = if_not_exists(resources, :map)"]
+        sets = [
+            "#status = :status",
+            "#execution = :me",
+            "claimedAt = :at",
+            "resources = if_not_exists(resources, :map)",
+        ]
         values[":map"] = {}
+        values[":at"] = at_ms
         if clear_failure:
             sets.append("failure = :none")
             values[":none"] = None
@@ -84,7 +94,12 @@ class EnvironmentStore:
             if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
                 raise
             old = error.response.get("Item") or {}
-            raise ClaimRefused(_plain(old.get("status")), _plain(old.get("executionArn"))) from None
+            claimed_at = _plain(old.get("claimedAt"))
+            raise ClaimRefused(
+                _plain(old.get("status")),
+                _plain(old.get("executionArn")),
+                int(claimed_at) if claimed_at is not None else None,
+            ) from None
         old_item = response.get("Attributes")
         return dict(old_item) if old_item else None
 

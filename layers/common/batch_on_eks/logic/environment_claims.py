@@ -10,10 +10,15 @@ from typing import Any
 
 from batch_on_eks.adapters import executions
 from batch_on_eks.adapters.environments import ClaimRefused, EnvironmentStore
+from batch_on_eks.logic.clock import now_ms
 from batch_on_eks.models.environment import EnvironmentStatus as Status
 
 # The statuses in which an execution holds the environment (the others are at rest).
 HELD = (Status.PROVISIONING.value, Status.DELETING.value)
+# A request claims the record for the execution it is about to start, which does not exist until its
+# StartExecution has returned: a claim this young whose execution is missing still holds. (One whose request
+# died before starting it frees the environment once it is older.)
+START_GRACE_MS = 60_000
 
 
 def claim(
@@ -29,16 +34,35 @@ def claim(
 
     The claim succeeds when the environment is new, in one of ``leave_from``, already this execution's (a
     retried step), or held by an execution that has ended without finishing (stopped, timed out, failed
-    before its failure handler ran), which is taken over. It raises ClaimRefused when a running execution
+    before its failure handler ran), which is taken over; so is a claim for an execution that was never
+    started, once it is older than START_GRACE_MS. It raises ClaimRefused when a running execution
     holds it, when it rests in a status the claim may not leave, or when someone else took it over first.
     A new provisioning forgets the last failure; a teardown keeps it (a rollback shows why it runs).
     """
     statuses = tuple(s.value for s in leave_from)
     clear_failure = status is Status.PROVISIONING
     try:
-        return store.claim(name, status.value, execution_arn, statuses, fields, None, clear_failure)
+        return store.claim(
+            name, status.value, execution_arn, statuses, fields, at_ms=now_ms(), clear_failure=clear_failure
+        )
     except ClaimRefused as refused:
         holder = refused.execution_arn
-        if refused.status not in HELD or holder is None or executions.is_running(holder):
+        if refused.status not in HELD or holder is None or _still_holds(holder, refused.claimed_at):
             raise
-    return store.claim(name, status.value, execution_arn, statuses, fields, holder, clear_failure)
+    return store.claim(
+        name,
+        status.value,
+        execution_arn,
+        statuses,
+        fields,
+        at_ms=now_ms(),
+        take_over_from=holder,
+        clear_failure=clear_failure,
+    )
+
+
+def _still_holds(holder: str, claimed_at: int | None) -> bool:
+    found = executions.describe(holder)
+    if found is None:  # not started yet, or its request died first
+        return claimed_at is not None and now_ms() - claimed_at < START_GRACE_MS
+    return found.status == "RUNNING"
