@@ -14,13 +14,13 @@ from typing import Any
 from pydantic import ValidationError
 
 from batch_on_eks import log_links as links
-from batch_on_eks.adapters import batch, executions, log_tail, logs, record_pages
+from batch_on_eks.adapters import batch, executions, log_tail, record_pages
 from batch_on_eks.adapters.environments import EnvironmentStore
 from batch_on_eks.adapters.executions import Execution
 from batch_on_eks.adapters.item_values import plain
 from batch_on_eks.adapters.runs import RunStore
 from batch_on_eks.errors import InvalidInput
-from batch_on_eks.logic import page_tokens
+from batch_on_eks.logic import page_tokens, run_views
 from batch_on_eks.logic.clock import iso
 from batch_on_eks.logic.execution_names import RequestOrigin
 from batch_on_eks.logic.request_errors import (
@@ -212,7 +212,7 @@ class JobRequests:
             view["error"] = execution.error
             view["cause"] = execution.cause
         if run is not None:
-            view.update(self._known_of_the_job(run))
+            view.update(run_views.known_of_the_job(run, self.settings.aws_region))
         if execution is not None:
             outcome = (
                 execution.output if isinstance(execution.output, dict) else _cause_object(execution.cause)
@@ -234,49 +234,6 @@ class JobRequests:
         if execution is not None and JobStatus(job_status).is_terminal:
             return "FINISHING"
         return str(job_status)
-
-    def _known_of_the_job(self, run: Run) -> dict[str, Any]:
-        detail = BatchJobDetail.from_dict(run.last_detail) if run.last_detail else None
-        container = self._container(run, detail)
-        pod = detail.current_pod() if detail else None
-        namespace = (pod.namespace if pod else None) or run.namespace
-        known: dict[str, Any] = {
-            "environment": run.environment,
-            "jobName": run.job_name,
-            "jobId": run.job_id,
-            "jobStatus": run.job_status.value if run.job_status else None,
-            "statusReason": run.status_reason,
-            "exitCode": detail.exit_code(container) if detail else None,
-            "containerReason": detail.container_reason(container) if detail else None,
-            "podName": pod.pod_name if pod else None,
-            "nodeName": pod.node_name if pod else None,
-            "namespace": namespace,
-            "attempts": run.job_attempts,
-            "timeline": [
-                {"status": e.status.value, "at": iso(e.at), "attempt": e.attempt, "source": e.source}
-                for e in sorted(run.timeline, key=lambda e: e.at)
-            ],
-            "createdAt": iso(run.created_at),
-        }
-        if pod is not None and pod.node_name and container is not None:
-            # Before the run ends the stream is not looked up: the group and Logs Insights links work anyway.
-            known["logLinks"] = links.log_links(
-                self.settings.aws_region,
-                run.cluster_name,
-                namespace,
-                pod.pod_name,
-                pod.node_name,
-                container,
-                None,
-            ).to_dict()
-        return known
-
-    @staticmethod
-    def _container(run: Run, detail: BatchJobDetail | None) -> str | None:
-        if run.container_name:
-            return run.container_name
-        pod = detail.pod_properties if detail else None
-        return pod.containers[0].name if pod is not None and pod.containers else None
 
     # -- cancel ---------------------------------------------------------------------------------------------
     def cancel(self, run_id: str, origin: RequestOrigin) -> Accepted:
@@ -311,16 +268,12 @@ class JobRequests:
             "truncated": False,
         }
         detail = BatchJobDetail.from_dict(run.last_detail) if run is not None and run.last_detail else None
-        container = self._container(run, detail) if run is not None else None
+        container = run_views.container_name(run, detail) if run is not None else None
         pod = detail.current_pod() if detail else None
         if run is None or pod is None or not pod.node_name or container is None:
             return answer
-        namespace = pod.namespace or run.namespace
         group = links.application_log_group(run.cluster_name)
-        prefix = links.stream_prefix(pod.node_name, pod.pod_name, namespace, container)
-        stream = next(
-            (s for s in logs.streams_with_prefix(group, prefix) if links.container_id_of(s, prefix)), None
-        )
+        stream = run_views.log_stream(run, pod, pod.node_name, container)
         answer["logGroup"] = group
         if stream is None:
             return answer

@@ -5,34 +5,24 @@ from __future__ import annotations
 from typing import Any
 
 from batch_on_eks import log_links as links
-from batch_on_eks.adapters import batch, logs
+from batch_on_eks.adapters import batch
 from batch_on_eks.adapters.runs import RunStore
 from batch_on_eks.errors import InvalidInput, cause
-from batch_on_eks.logic.clock import iso
+from batch_on_eks.logic import run_views
 from batch_on_eks.models.job_event import BatchJobDetail
 from batch_on_eks.models.job_status import JobStatus
 from batch_on_eks.models.run import Run
 from batch_on_eks.settings import Settings
 
 
-def _container_name(run: Run, detail: BatchJobDetail) -> str | None:
-    if run.container_name:
-        return run.container_name
-    pod = detail.pod_properties
-    return pod.containers[0].name if pod is not None and pod.containers else None
-
-
 def _links(run: Run, detail: BatchJobDetail, region: str) -> dict[str, Any] | None:
+    """The log links, with the stream (the run has ended: Fluent Bit has had its chance to ship)."""
     pod = detail.current_pod()
-    container = _container_name(run, detail)
+    container = run_views.container_name(run, detail)
     if pod is None or pod.node_name is None or container is None:
         return None
+    stream = run_views.log_stream(run, pod, pod.node_name, container)
     namespace = pod.namespace or run.namespace
-    prefix = links.stream_prefix(pod.node_name, pod.pod_name, namespace, container)
-    group = links.application_log_group(run.cluster_name)
-    stream = next(
-        (s for s in logs.streams_with_prefix(group, prefix) if links.container_id_of(s, prefix)), None
-    )
     found = links.log_links(
         region, run.cluster_name, namespace, pod.pod_name, pod.node_name, container, stream
     )
@@ -46,7 +36,7 @@ def result(run_id: str, settings: Settings) -> dict[str, Any]:
     if run is None or run.last_detail is None:
         raise InvalidInput.field("runId", f"no finished run {run_id!r}")
     detail = BatchJobDetail.from_dict(run.last_detail)
-    container = _container_name(run, detail)
+    container = run_views.container_name(run, detail)
     if detail.needs_describe(container) and run.job_id is not None:
         detail = batch.describe_job(run.job_id) or detail
     pod = detail.current_pod()
@@ -63,10 +53,7 @@ def result(run_id: str, settings: Settings) -> dict[str, Any]:
         "nodeName": pod.node_name if pod else None,
         "namespace": (pod.namespace if pod else None) or run.namespace,
         "attempts": detail.finished_attempts,
-        "timeline": [
-            {"status": e.status.value, "at": iso(e.at), "attempt": e.attempt, "source": e.source}
-            for e in sorted(run.timeline, key=lambda e: e.at)
-        ],
+        "timeline": run_views.timeline(run),
         "logLinks": _links(run, detail, settings.aws_region),
     }
     if detail.is_array_parent and detail.array_properties is not None:

@@ -17,13 +17,12 @@ import json
 from dataclasses import dataclass, replace
 from typing import Any
 
-from batch_on_eks import log_links
 from batch_on_eks.adapters import events, executions
 from batch_on_eks.adapters.runs import RunStore
+from batch_on_eks.logic import run_views
 from batch_on_eks.logic.abort import abort
 from batch_on_eks.logic.clock import iso
 from batch_on_eks.models.control_plane_events import RUN_FINISHED_DETAIL_TYPE, RUN_FINISHED_SOURCE
-from batch_on_eks.models.job_event import BatchJobDetail
 from batch_on_eks.models.run import Run
 from batch_on_eks.settings import Settings
 
@@ -88,37 +87,6 @@ def _json_object(text: str | None) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _from_run(run: Run, region: str) -> dict[str, Any]:
-    """What the runs table knows of the job: its newest status report, and links computed from it (no
-    stream lookup: the group and the Logs Insights query on the pod name work without the stream)."""
-    known: dict[str, Any] = {
-        "environment": run.environment,
-        "jobName": run.job_name,
-        "jobId": run.job_id,
-        "jobStatus": run.job_status.value if run.job_status else None,
-        "statusReason": run.status_reason,
-    }
-    if run.last_detail is None:
-        return known
-    detail = BatchJobDetail.from_dict(run.last_detail)
-    pod = detail.current_pod()
-    pod_spec = detail.pod_properties
-    container = run.container_name or (
-        pod_spec.containers[0].name if pod_spec is not None and pod_spec.containers else None
-    )
-    known["exitCode"] = detail.exit_code(container)
-    if pod is None:
-        return known
-    namespace = pod.namespace or run.namespace
-    known.update(podName=pod.pod_name, nodeName=pod.node_name, namespace=namespace)
-    if pod.node_name and container:
-        links = log_links.log_links(
-            region, run.cluster_name, namespace, pod.pod_name, pod.node_name, container, None
-        )
-        known["logLinks"] = links.to_dict()
-    return known
-
-
 _FIELDS = (
     "environment",
     "jobName",
@@ -136,7 +104,7 @@ _FIELDS = (
 def completion_detail(ended: ExecutionEnded, run: Run | None, region: str) -> dict[str, Any]:
     """The "Run Finished" event's detail: the outcome, and what is known of the job, its pod and its logs."""
     reported = _json_object(ended.output) if ended.status == SUCCEEDED else _json_object(ended.cause)
-    known = _from_run(run, region) if run is not None else {}
+    known = run_views.known_of_the_job(run, region) if run is not None else {}
     detail: dict[str, Any] = {
         "runId": ended.name,
         "executionArn": ended.execution_arn,
