@@ -13,7 +13,7 @@ from typing import Any
 import boto3
 import pytest
 
-from batch_on_eks.logic.environment_claims import START_GRACE_MS
+from batch_on_eks.logic.environment_records import START_GRACE_MS
 from local.embedded_aws import EmbeddedAws
 from tests.api.support import ApiWorld, api_world, event_fixture, proxy_event
 

@@ -17,8 +17,8 @@ from pydantic import ValidationError
 from batch_on_eks.adapters import executions
 from batch_on_eks.adapters.environments import ClaimRefused, EnvironmentStore
 from batch_on_eks.errors import EnvironmentBusy, InvalidInput, cause
-from batch_on_eks.logic import environment_claims
-from batch_on_eks.logic.clock import iso, now_ms
+from batch_on_eks.logic import environment_records
+from batch_on_eks.logic.environment_records import timeline_entry
 from batch_on_eks.models.environment import EnvironmentStatus as Status
 from batch_on_eks.models.environment_input import DEFAULT_NAMESPACE, ProvisionInput, TeardownInput
 from batch_on_eks.models.environment_names import QUEUE_KINDS, hello_world_job_definition, job_queue_name
@@ -26,8 +26,16 @@ from batch_on_eks.models.run_input import validation_errors
 from batch_on_eks.settings import ProvisioningSettings, Settings
 
 
-def _entry(step: str, detail: str) -> dict[str, Any]:
-    return {"step": step, "at": iso(now_ms()), "detail": detail}
+def _busy(name: str, refused: ClaimRefused) -> EnvironmentBusy:
+    return EnvironmentBusy(
+        cause(
+            field="name",
+            environment=name,
+            status=refused.status,
+            executionArn=refused.execution_arn,
+            rule="another execution is provisioning or tearing down this environment",
+        )
+    )
 
 
 def _arn_parts(function_arn: str) -> dict[str, str]:
@@ -43,29 +51,6 @@ class EnvironmentLifecycle:
         self.store = EnvironmentStore(settings.environments_table)
         self.where = _arn_parts(function_arn)
 
-    def _claim(
-        self,
-        name: str,
-        status: Status,
-        execution_arn: str,
-        leave_from: tuple[Status, ...],
-        fields: dict[str, Any],
-    ) -> dict[str, Any] | None:
-        """Claim the environment for this execution (:func:`environment_claims.claim`); EnvironmentBusy
-        when another execution holds it."""
-        try:
-            return environment_claims.claim(self.store, name, status, execution_arn, leave_from, fields)
-        except ClaimRefused as refused:
-            raise EnvironmentBusy(
-                cause(
-                    field="name",
-                    environment=name,
-                    status=refused.status,
-                    executionArn=refused.execution_arn,
-                    rule="another execution is provisioning or tearing down this environment",
-                )
-            ) from None
-
     # -- provisioning ---------------------------------------------------------------------------------------
     def begin_provisioning(self, raw_input: Any, execution_arn: str) -> dict[str, Any]:
         """Validate the input and claim the environment (PROVISIONING). Returns the workflow's config."""
@@ -76,14 +61,16 @@ class EnvironmentLifecycle:
         except ValidationError as error:
             raise InvalidInput(validation_errors(error)) from None
         config = {**request.model_dump(by_alias=True), **self.where}
-        self._claim(
+        environment_records.claim(
+            self.store,
             request.name,
             Status.PROVISIONING,
             execution_arn,
             leave_from=(Status.READY, Status.FAILED, Status.DELETED),
             fields={"namespace": request.namespace, "settings": _dynamo_safe(config)},
+            refuse=_busy,
         )
-        self.store.update(request.name, {}, _entry("provisioning", f"started by {execution_arn}"))
+        self.store.update(request.name, {}, timeline_entry("provisioning", f"started by {execution_arn}"))
         return config
 
     def complete_provisioning(self, config: dict[str, Any]) -> dict[str, Any]:
@@ -100,7 +87,7 @@ class EnvironmentLifecycle:
                 "jobQueues": resources.get("jobQueues") or {},
                 "outputs": outputs,
             },
-            _entry("ready", "environment READY"),
+            timeline_entry("ready", "environment READY"),
         )
         return {"name": name, "status": Status.READY.value, "namespace": config["namespace"], **outputs}
 
@@ -134,7 +121,7 @@ class EnvironmentLifecycle:
         self.store.update(
             config["name"],
             {"status": Status.FAILED.value, "failure": failure},
-            _entry(
+            timeline_entry(
                 "failed",
                 f"{failure.get('step', 'unknown step')}: {failure.get('error')}: {failure.get('reason')}",
             ),
@@ -153,7 +140,9 @@ class EnvironmentLifecycle:
                 "maxChecks": config["maxChecks"],
             },
         ).execution_arn
-        self.store.update(config["name"], {"rollbackExecutionArn": arn}, _entry("rollback", f"started {arn}"))
+        self.store.update(
+            config["name"], {"rollbackExecutionArn": arn}, timeline_entry("rollback", f"started {arn}")
+        )
         return {"rollbackExecutionArn": arn}
 
     # -- teardown -------------------------------------------------------------------------------------------
@@ -164,14 +153,16 @@ class EnvironmentLifecycle:
             )
         except ValidationError as error:
             raise InvalidInput(validation_errors(error)) from None
-        old = self._claim(
+        old = environment_records.claim(
+            self.store,
             request.name,
             Status.DELETING,
             execution_arn,
             leave_from=(Status.READY, Status.FAILED, Status.DELETED, Status.DELETING),
             fields={},
+            refuse=_busy,
         )
-        self.store.update(request.name, {}, _entry("teardown", f"started by {execution_arn}"))
+        self.store.update(request.name, {}, timeline_entry("teardown", f"started by {execution_arn}"))
         namespace = (old or {}).get("namespace") or DEFAULT_NAMESPACE
         return {**request.model_dump(by_alias=True), "namespace": namespace, **self.where}
 
@@ -186,7 +177,7 @@ class EnvironmentLifecycle:
                 "resources": {},
                 "kubernetes": None,
             },
-            _entry("deleted", "everything this control plane made for the environment is gone"),
+            timeline_entry("deleted", "everything this control plane made for the environment is gone"),
         )
         return {"name": name, "status": Status.DELETED.value}
 

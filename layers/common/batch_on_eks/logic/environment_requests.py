@@ -17,8 +17,8 @@ from batch_on_eks.adapters import executions, record_pages
 from batch_on_eks.adapters.environments import ClaimRefused, EnvironmentStore
 from batch_on_eks.adapters.item_values import plain
 from batch_on_eks.errors import InvalidInput
-from batch_on_eks.logic import environment_claims, page_tokens
-from batch_on_eks.logic.clock import iso, now_ms
+from batch_on_eks.logic import environment_records, page_tokens
+from batch_on_eks.logic.environment_records import timeline_entry
 from batch_on_eks.logic.execution_names import RequestOrigin
 from batch_on_eks.logic.request_errors import (
     EnvironmentBusy,
@@ -48,8 +48,19 @@ _SHOWN = (
 )
 
 
-def _entry(step: str, detail: str) -> dict[str, Any]:
-    return {"step": step, "at": iso(now_ms()), "detail": detail}
+def _refusal(name: str, refused: ClaimRefused) -> Exception:
+    """Why a request may not claim the environment, as the API answers it (409)."""
+    if refused.status == Status.READY.value:
+        return EnvironmentExists(
+            f"environment {name!r} exists and is READY: tear it down first, or choose another name", "name"
+        )
+    if refused.status == Status.DELETED.value:
+        return EnvironmentDeleted(f"environment {name!r} is already DELETED", "name")
+    return EnvironmentBusy(
+        f"environment {name!r} is {refused.status}, held by the running execution "
+        f"{refused.execution_arn}: wait for it to end",
+        "name",
+    )
 
 
 class EnvironmentRequests:
@@ -77,14 +88,18 @@ class EnvironmentRequests:
             if earlier is not None:
                 return Accepted(request.name, earlier, started=False)
         arn = executions.execution_arn(self.workflows.provision, name)
-        self._claim(
+        environment_records.claim(
+            self.store,
             request.name,
             Status.PROVISIONING,
             arn,
             leave_from=(Status.FAILED, Status.DELETED),
             fields={"namespace": request.namespace},
+            refuse=_refusal,
         )
-        self.store.update(request.name, {}, _entry("requested", f"provisioning requested by {origin.caller}"))
+        self.store.update(
+            request.name, {}, timeline_entry("requested", f"provisioning requested by {origin.caller}")
+        )
         arn, started = start_once(self.workflows.provision, name, raw_input)
         return Accepted(request.name, arn, started)
 
@@ -106,43 +121,18 @@ class EnvironmentRequests:
         if status == Status.DELETING.value and holder and executions.is_running(holder):
             return Accepted(name, str(holder), started=False)
         arn = executions.execution_arn(self.workflows.teardown, execution_name)
-        self._claim(
+        environment_records.claim(
+            self.store,
             name,
             Status.DELETING,
             arn,
             leave_from=(Status.READY, Status.FAILED),
             fields={},
+            refuse=_refusal,
         )
-        self.store.update(name, {}, _entry("requested", f"teardown requested by {origin.caller}"))
+        self.store.update(name, {}, timeline_entry("requested", f"teardown requested by {origin.caller}"))
         arn, started = start_once(self.workflows.teardown, execution_name, execution_input)
         return Accepted(name, arn, started)
-
-    def _claim(
-        self,
-        name: str,
-        status: Status,
-        execution_arn: str,
-        leave_from: tuple[Status, ...],
-        fields: dict[str, Any],
-    ) -> None:
-        """Claim the record for the execution about to start (:func:`environment_claims.claim`), or say why
-        not: EnvironmentExists (READY), EnvironmentDeleted, or EnvironmentBusy (a running execution holds
-        it)."""
-        try:
-            environment_claims.claim(self.store, name, status, execution_arn, leave_from, fields)
-        except ClaimRefused as refused:
-            if refused.status == Status.READY.value:
-                raise EnvironmentExists(
-                    f"environment {name!r} exists and is READY: tear it down first, or choose another name",
-                    "name",
-                ) from None
-            if refused.status == Status.DELETED.value:
-                raise EnvironmentDeleted(f"environment {name!r} is already DELETED", "name") from None
-            raise EnvironmentBusy(
-                f"environment {name!r} is {refused.status}, held by the running execution "
-                f"{refused.execution_arn}: wait for it to end",
-                "name",
-            ) from None
 
     # -- read -----------------------------------------------------------------------------------------------
     def _item(self, name: str) -> dict[str, Any]:

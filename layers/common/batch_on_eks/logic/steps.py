@@ -20,7 +20,7 @@ from botocore.exceptions import ClientError
 
 from batch_on_eks.adapters.environments import EnvironmentStore
 from batch_on_eks.errors import AwsRequestFailed, ControlPlaneError, WaitBoundExceeded, cause
-from batch_on_eks.logic.clock import iso, now_ms
+from batch_on_eks.logic.environment_records import timeline_entry
 
 
 @dataclass(frozen=True)
@@ -97,9 +97,7 @@ def run_step(steps: Mapping[str, Step], event: Mapping[str, Any], store: Environ
     if result.resources or result.timeline is not None:
         entry = None
         if result.timeline is not None:
-            entry = {"step": action, "at": iso(now_ms()), "detail": result.timeline}
-            if step_event.kind:
-                entry["kind"] = step_event.kind
+            entry = timeline_entry(action, result.timeline, step_event.kind)
         store.update(
             step_event.name, {f"resources.{key}": value for key, value in result.resources.items()}, entry
         )
