@@ -14,15 +14,7 @@ import boto3
 import pytest
 
 from batch_on_eks.logic.environment_records import START_GRACE_MS
-from local.embedded_aws import EmbeddedAws
-from tests.api.support import ApiWorld, api_world, event_fixture, proxy_event
-
-
-@pytest.fixture(scope="module")
-def world(aws: EmbeddedAws) -> Iterator[ApiWorld]:
-    world = api_world(aws)
-    yield world
-    world.quiesce()
+from tests.api.support import ApiWorld, event_fixture, proxy_event
 
 
 @pytest.fixture

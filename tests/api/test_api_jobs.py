@@ -6,21 +6,12 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
 
-from local.embedded_aws import EmbeddedAws
-from tests.api.support import BOUND, ApiWorld, api_world, event_fixture, proxy_event
-
-
-@pytest.fixture(scope="module")
-def world(aws: EmbeddedAws) -> Iterator[ApiWorld]:
-    world = api_world(aws)
-    yield world
-    world.quiesce()
+from tests.api.support import BOUND, ApiWorld, event_fixture, proxy_event
 
 
 @pytest.fixture(scope="module")

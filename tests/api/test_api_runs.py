@@ -15,17 +15,9 @@ import pytest
 import requests
 
 from local.api_bridge import ApiBridge
-from local.embedded_aws import EmbeddedAws
-from tests.api.support import BOUND, ApiWorld, api_world
+from tests.api.support import BOUND, ApiWorld
 
 ENDED = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
-
-
-@pytest.fixture(scope="module")
-def world(aws: EmbeddedAws) -> Iterator[ApiWorld]:
-    world = api_world(aws)
-    yield world
-    world.quiesce()
 
 
 @pytest.fixture(scope="module")

@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 
 from local.event_bus import target_input
-from local.template import Intrinsics, TranslatedStack, parameter_values, translate
+from local.template import TranslatedStack, translate
 from tests.conftest import REPO_ROOT
+from tests.infrastructure.support import as_created
 
 TEARDOWN_RESOURCE = "EnvironmentsTeardownOnDelete"
 NEW_FUNCTIONS = ["RunRequestsFunction", "StackResourcesFunction", "StackTeardownStepFunction"]
@@ -144,22 +145,8 @@ def test_the_run_finished_event_goes_to_the_default_bus_only(resources: dict[str
 
 
 # -- what the parameters switch ----------------------------------------------------------------------------
-def _created(template: Mapping[str, Any], overrides: Mapping[str, str]) -> tuple[Intrinsics, set[str]]:
-    intrinsics = Intrinsics(
-        parameter_values(template, overrides),
-        {"AWS::Region": "us-east-1", "AWS::AccountId": "123456789012", "AWS::Partition": "aws"},
-        template.get("Conditions", {}),
-    )
-    created = set()
-    for name, resource in template["Resources"].items():
-        if "Condition" not in resource or intrinsics.condition(resource["Condition"]):
-            created.add(name)
-            intrinsics.record(name, name, {"Arn": f"arn-of:{name}"})
-    return intrinsics, created
-
-
 def test_by_default_the_blueprint_is_provisioned_and_nothing_is_scheduled(template: dict[str, Any]) -> None:
-    _, created = _created(template, {})
+    _, created = as_created(template, {})
     assert {"BlueprintOnDeploy", TEARDOWN_RESOURCE} <= created
     assert not {"ScheduledRunRule", "ScheduledRunPermission"} & created
     # And the provisioning's parameter says what the environment costs, where, and that prices change
@@ -169,7 +156,7 @@ def test_by_default_the_blueprint_is_provisioned_and_nothing_is_scheduled(templa
 
 
 def test_provisioning_on_deploy_can_be_turned_off(template: dict[str, Any]) -> None:
-    _, created = _created(template, {"ProvisionBlueprintOnDeploy": "false"})
+    _, created = as_created(template, {"ProvisionBlueprintOnDeploy": "false"})
     assert "BlueprintOnDeploy" not in created
     assert TEARDOWN_RESOURCE in created  # sam delete still never leaves a cluster behind
 
@@ -188,7 +175,7 @@ def test_a_schedule_runs_the_chosen_job_definition_on_the_chosen_environment(
     template: dict[str, Any], overrides: dict[str, str], expected_detail: dict[str, str]
 ) -> None:
     # Given a schedule
-    intrinsics, created = _created(template, {"ScheduleExpression": "rate(1 day)", **overrides})
+    intrinsics, created = as_created(template, {"ScheduleExpression": "rate(1 day)", **overrides})
     assert {"ScheduledRunRule", "ScheduledRunPermission"} <= created
     (target,) = intrinsics.resolve(template["Resources"]["ScheduledRunRule"]["Properties"]["Targets"])
     # When a tick's Scheduled Event goes through the target's input transformer

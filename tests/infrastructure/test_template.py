@@ -16,8 +16,9 @@ import pytest
 
 from local.deploy import Stack
 from local.embedded_aws import EmbeddedAws
-from local.template import Intrinsics, load_template, parameter_values, parse_yaml, rule_violations
+from local.template import load_template, parse_yaml, rule_violations
 from tests.conftest import REPO_ROOT
+from tests.infrastructure.support import as_created
 
 TABLES = ["RunsTable", "EnvironmentsTable"]
 
@@ -261,23 +262,6 @@ def _managed_policy_names(role: Mapping[str, Any]) -> set[str]:
     return names
 
 
-def _intrinsics(template: Mapping[str, Any], overrides: Mapping[str, str]) -> tuple[Intrinsics, set[str]]:
-    """Intrinsics for ``overrides`` that know only the resources their conditions create (ref = logical id,
-    Arn/GroupId derived from it), and those resources' logical ids."""
-    intrinsics = Intrinsics(
-        parameter_values(template, overrides),
-        {"AWS::Region": "us-east-1", "AWS::AccountId": "123456789012", "AWS::Partition": "aws"},
-        template.get("Conditions", {}),
-    )
-    created = set()
-    for name, resource in template["Resources"].items():
-        if "Condition" in resource and not intrinsics.condition(resource["Condition"]):
-            continue
-        created.add(name)
-        intrinsics.record(name, name, {"Arn": f"arn-of:{name}", "GroupId": f"group-of:{name}"})
-    return intrinsics, created
-
-
 def test_vpc_is_the_blueprints_with_dns(resources: dict[str, Any]) -> None:
     # Given the template's VPCs
     vpcs = _of_type(resources, "AWS::EC2::VPC")
@@ -457,7 +441,7 @@ def test_batch_instance_profile_holds_the_batch_instance_role(resources: dict[st
 def test_functions_see_the_network_and_the_roles(template: dict[str, Any]) -> None:
     # Given the function globals, resolved with the blueprint's VPC created
     variables = template["Globals"]["Function"]["Environment"]["Variables"]
-    intrinsics, _ = _intrinsics(template, {})
+    intrinsics, _ = as_created(template, {})
     resources = template["Resources"]
 
     # When the provisioning variables are resolved
@@ -479,7 +463,7 @@ def test_functions_see_the_network_and_the_roles(template: dict[str, Any]) -> No
 def test_with_an_existing_vpc_no_network_resource_is_created(template: dict[str, Any]) -> None:
     # Given an existing VPC and its private subnets as parameters
     # When the template's conditions are evaluated for them
-    intrinsics, created = _intrinsics(template, EXISTING_NETWORK)
+    intrinsics, created = as_created(template, EXISTING_NETWORK)
     resources = template["Resources"]
 
     # Then no network resource is created, and the node security group is, in the existing VPC
@@ -515,7 +499,7 @@ def test_existing_vpc_and_subnets_go_together(
     template: dict[str, Any], overrides: dict[str, str], refused: bool
 ) -> None:
     # Given a choice of the network parameters
-    intrinsics, _ = _intrinsics(template, overrides)
+    intrinsics, _ = as_created(template, overrides)
 
     # When the template's Rules check them
     violations = rule_violations(template, intrinsics)
