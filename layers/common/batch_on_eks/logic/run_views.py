@@ -9,7 +9,8 @@ from batch_on_eks import log_links as links
 from batch_on_eks.adapters import logs
 from batch_on_eks.logic.clock import iso
 from batch_on_eks.models.job_event import BatchJobDetail, PodLocation
-from batch_on_eks.models.run import Run
+from batch_on_eks.models.job_status import JobStatus
+from batch_on_eks.models.run import Run, TimelineEntry
 
 
 def container_name(run: Run, detail: BatchJobDetail | None) -> str | None:
@@ -21,10 +22,23 @@ def container_name(run: Run, detail: BatchJobDetail | None) -> str | None:
 
 
 def timeline(run: Run) -> list[dict[str, Any]]:
-    """Every status report the run recorded, oldest first (reports may arrive out of order)."""
+    """Each status the job went through, once per attempt, in the order of its lifecycle, with the time it
+    was first reported and by what (``event`` or ``describe``).
+
+    The order is the lifecycle's (attempt, then status; the terminal status last), not the reports' times:
+    reports arrive in any order, and their times do not compare across sources (an event's ``time`` has
+    whole seconds, a DescribeJobs report milliseconds). A status reported twice (its event, and a Reconcile
+    that saw it too) is listed once, as first reported.
+    """
+    first: dict[tuple[int, JobStatus], TimelineEntry] = {}
+    for entry in sorted(run.timeline, key=lambda e: e.at):
+        first.setdefault((entry.attempt, entry.status), entry)
+    in_lifecycle = sorted(
+        first.values(), key=lambda e: (e.status.is_terminal, e.attempt, e.status.rank, e.at)
+    )
     return [
         {"status": e.status.value, "at": iso(e.at), "attempt": e.attempt, "source": e.source}
-        for e in sorted(run.timeline, key=lambda e: e.at)
+        for e in in_lifecycle
     ]
 
 
