@@ -42,7 +42,8 @@ LABEL_PREFIX = "batch.amazonaws.com/"
 INSTANCE_TYPE = "m5.large"
 # A new namespace gets its default service account (and, in 1.20, its token) from the controller-manager
 # a moment later; the ServiceAccount admission plugin refuses pods until then ("error looking up service
-# account", "retry after the token is automatically created"). Batch retries such a placement.
+# account", "retry after the token is automatically created"), with 403, or with 500 ServerTimeout, which
+# the API server marks retryable. Batch retries such a placement.
 SERVICE_ACCOUNT_BOUND_SECONDS = 15.0
 _NOT_YET = ("error looking up service account", "retry after")
 _LABEL_VALUE = re.compile(r"[^A-Za-z0-9_.-]")
@@ -158,7 +159,7 @@ class BatchPods:
                 self.batch.create(path, pod)
                 return None
             except KubernetesError as error:
-                not_yet = error.status == 403 and any(reason in error.message for reason in _NOT_YET)
+                not_yet = error.status in (403, 500) and any(reason in error.message for reason in _NOT_YET)
                 if not_yet and time.monotonic() < deadline:
                     time.sleep(0.1)
                     continue
