@@ -4,8 +4,8 @@ control plane's "Run Finished" event."""
 
 from typing import Any
 
-from batch_on_eks.logic.run_ended import run_ended
 from batch_on_eks.observability import logger
+from batch_on_eks.runs.ended import run_ended
 from batch_on_eks.settings import load_settings
 
 

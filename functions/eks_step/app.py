@@ -3,9 +3,9 @@ Container Insights log groups): one action per invocation, named by the event.""
 
 from typing import Any
 
-from batch_on_eks.adapters.environments import EnvironmentStore
-from batch_on_eks.logic.eks_steps import EksSteps
-from batch_on_eks.logic.steps import run_step
+from batch_on_eks.aws.environments_table import EnvironmentStore
+from batch_on_eks.environments.eks_steps import EksSteps
+from batch_on_eks.environments.steps import run_step
 from batch_on_eks.observability import logger
 from batch_on_eks.settings import load_provisioning_settings, load_settings
 

@@ -3,7 +3,7 @@ environment), complete, record a failure, start the rollback."""
 
 from typing import Any
 
-from batch_on_eks.logic.environment_lifecycle import EnvironmentLifecycle
+from batch_on_eks.environments.record_step import EnvironmentLifecycle
 from batch_on_eks.observability import logger
 from batch_on_eks.settings import load_provisioning_settings, load_settings
 

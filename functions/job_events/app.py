@@ -2,9 +2,9 @@
 
 from typing import Any
 
-from batch_on_eks.logic.job_events import handle
 from batch_on_eks.models.job_event import BatchJobStateChangeEvent
 from batch_on_eks.observability import logger
+from batch_on_eks.runs.job_events import handle
 from batch_on_eks.settings import load_settings
 
 

@@ -3,9 +3,9 @@ aws-auth mappings, applied and removed through the cluster's API. One action per
 
 from typing import Any
 
-from batch_on_eks.adapters.environments import EnvironmentStore
-from batch_on_eks.logic.kubernetes_steps import KubernetesSteps
-from batch_on_eks.logic.steps import run_step
+from batch_on_eks.aws.environments_table import EnvironmentStore
+from batch_on_eks.environments.kubernetes_steps import KubernetesSteps
+from batch_on_eks.environments.steps import run_step
 from batch_on_eks.observability import logger
 from batch_on_eks.settings import load_provisioning_settings, load_settings
 

@@ -3,9 +3,9 @@ event asks for, named after the event's id (a redelivered event starts nothing n
 
 from typing import Any
 
-from batch_on_eks.logic.run_requests import run_job_state_machine_arn, start_requested_run
 from batch_on_eks.models.run_request import RunRequestEvent
 from batch_on_eks.observability import logger
+from batch_on_eks.runs.run_requests import run_job_state_machine_arn, start_requested_run
 from batch_on_eks.settings import load_settings
 
 

@@ -2,8 +2,8 @@
 
 from typing import Any
 
-from batch_on_eks.logic.result import result
 from batch_on_eks.observability import logger
+from batch_on_eks.runs.result import result
 from batch_on_eks.settings import load_settings
 
 

@@ -4,10 +4,10 @@ CloudFormation invokes this function with a request and waits for the answer at 
 
 from typing import Any
 
-from batch_on_eks.logic.stack_lifecycle import handle
 from batch_on_eks.models.custom_resource import CustomResourceRequest
 from batch_on_eks.observability import logger
 from batch_on_eks.settings import load_settings
+from batch_on_eks.stack.custom_resources import handle
 
 
 @logger.inject_lambda_context(clear_state=True)

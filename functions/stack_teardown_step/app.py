@@ -4,9 +4,9 @@ for each environment's teardown), ``respond`` (answer CloudFormation's Delete wi
 
 from typing import Any
 
-from batch_on_eks.logic.stack_teardown import advance, respond, respond_to_failure
 from batch_on_eks.observability import logger
 from batch_on_eks.settings import load_settings
+from batch_on_eks.stack.teardown import advance, respond, respond_to_failure
 
 
 @logger.inject_lambda_context(clear_state=True)

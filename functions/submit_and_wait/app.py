@@ -3,8 +3,8 @@ once, and end the task at once if the job has already ended. Otherwise Batch's e
 
 from typing import Any
 
-from batch_on_eks.logic.submit import submit_and_wait
 from batch_on_eks.observability import logger
+from batch_on_eks.runs.submit import submit_and_wait
 from batch_on_eks.settings import load_settings
 
 

@@ -2,8 +2,8 @@
 
 from typing import Any
 
-from batch_on_eks.logic.validate_run import validate
 from batch_on_eks.observability import logger
+from batch_on_eks.runs.validate import validate
 from batch_on_eks.settings import load_settings
 
 

@@ -1,7 +1,7 @@
 """A small HTTP client for a local API server, for the emulator's own calls (the embedded AWS, the data
 plane, tests): the admin token, optionally impersonating a user so that RBAC decides as it would for that
 user (``Impersonate-User``, which ``system:masters`` may do). The project's code reaches clusters through
-its own adapter (``batch_on_eks.adapters.kubernetes``); this one stays in ``local/``.
+its own adapter (``batch_on_eks.aws.kubernetes``); this one stays in ``local/``.
 """
 
 from __future__ import annotations

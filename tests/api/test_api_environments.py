@@ -13,7 +13,7 @@ from typing import Any
 import boto3
 import pytest
 
-from batch_on_eks.logic.environment_records import START_GRACE_MS
+from batch_on_eks.environments.records import START_GRACE_MS
 from tests.api.support import ApiWorld, event_fixture, proxy_event
 
 

@@ -313,7 +313,7 @@ def test_list_jobs_refuses_a_token_of_another_environment(world: ApiWorld, finis
 
 
 def _token_for(world: ApiWorld) -> str:
-    from batch_on_eks.logic import page_tokens
+    from batch_on_eks.aws import page_tokens
 
     token = page_tokens.encode(
         {"runId": "r", "environment": world.environment, "statusCreatedAt": "SUCCEEDED#1"}

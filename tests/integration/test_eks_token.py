@@ -8,8 +8,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import requests
 
-from batch_on_eks.adapters.eks_token import CLUSTER_HEADER, PREFIX, REUSE_SECONDS, TokenSource, eks_token
-from batch_on_eks.clients import client
+from batch_on_eks.aws.clients import client
+from batch_on_eks.aws.eks_token import CLUSTER_HEADER, PREFIX, REUSE_SECONDS, TokenSource, eks_token
 from local.embedded_aws import EmbeddedAws
 
 

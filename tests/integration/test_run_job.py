@@ -19,8 +19,8 @@ from typing import Any
 import boto3
 import pytest
 
-from batch_on_eks.logic.validate_run import unique_job_name
 from batch_on_eks.models.run_input import RunJobInput
+from batch_on_eks.runs.validate import unique_job_name
 from local.embedded_aws import EmbeddedAws
 from tests.integration.batch_env import create_batch_on_eks, register_environment
 from tests.integration.run_job_support import RunJobWorld, run_job_world

@@ -18,13 +18,13 @@ from boto3.dynamodb.conditions import Key
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from batch_on_eks.adapters.runs import RunStore
-from batch_on_eks.logic.job_events import handle
-from batch_on_eks.logic.submit import submit_and_wait
-from batch_on_eks.logic.validate_run import validate
+from batch_on_eks.aws.runs_table import RunStore
 from batch_on_eks.models.job_event import BatchJobStateChangeEvent
 from batch_on_eks.models.job_status import JobStatus, is_newer
 from batch_on_eks.models.run import Run
+from batch_on_eks.runs.job_events import handle
+from batch_on_eks.runs.submit import submit_and_wait
+from batch_on_eks.runs.validate import validate
 from batch_on_eks.settings import Settings
 from local.embedded_aws import EmbeddedAws
 from tests.integration.run_job_support import RunJobWorld, run_job_world

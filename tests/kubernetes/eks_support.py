@@ -108,7 +108,8 @@ def role_credentials(role_name: str, session: str) -> dict[str, str]:
 @contextmanager
 def signed_as(monkeypatch: pytest.MonkeyPatch, credentials: dict[str, str]) -> Iterator[None]:
     """The process's clients sign with ``credentials`` meanwhile, as in a function running with its role:
-    our adapters' clients are cached per identity (``batch_on_eks.clients``), found from the environment."""
+    the aws layer's clients are cached per identity (``batch_on_eks.aws.clients``), read from the
+    environment."""
     with monkeypatch.context() as patch:
         for name, value in credentials.items():
             patch.setenv(name, value)

@@ -27,9 +27,8 @@ from typing import Any
 import pytest
 import yaml
 
-from batch_on_eks.adapters.kubernetes import MAX_ATTEMPTS, KubernetesApi, resource_path
-from batch_on_eks.errors import AwsAuthConflict, InvalidInput, KubernetesApiError, KubernetesUnreachable
-from batch_on_eks.logic.aws_auth import (
+from batch_on_eks.aws.kubernetes import MAX_ATTEMPTS, KubernetesApi, resource_path
+from batch_on_eks.environments.aws_auth import (
     RoleMapping,
     add_mappings,
     batch_mappings,
@@ -37,13 +36,14 @@ from batch_on_eks.logic.aws_auth import (
     remove_mappings,
     role_arn_without_path,
 )
-from batch_on_eks.logic.cluster_access import (
+from batch_on_eks.environments.batch_access import (
     CLUSTER_ROLE,
     NAMESPACE_ROLE,
     NAMESPACE_ROLE_BINDING,
     grant_batch_access,
     revoke_batch_access,
 )
+from batch_on_eks.errors import AwsAuthConflict, InvalidInput, KubernetesApiError, KubernetesUnreachable
 from tests.conftest import REPO_ROOT
 
 ACCOUNT = "123456789012"
@@ -207,7 +207,7 @@ def test_a_bad_namespace_is_invalid_input_naming_the_field(namespace: str) -> No
 def test_the_kubernetes_modules_do_not_import_yaml_until_aws_auth_is_parsed() -> None:
     # Given a fresh process with the layer on its path
     probe = (
-        "import sys; import batch_on_eks.adapters.kubernetes, batch_on_eks.logic.cluster_access; "
+        "import sys; import batch_on_eks.aws.kubernetes, batch_on_eks.environments.batch_access; "
         "print('yaml' in sys.modules)"
     )
     environment = {**os.environ, "PYTHONPATH": str(REPO_ROOT / "layers" / "common")}

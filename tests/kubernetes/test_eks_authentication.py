@@ -1,6 +1,6 @@
 """EKS tokens against a real API server: the embedded EKS's TokenReview webhook (local/kubernetes/eks.py).
 
-Tokens are made by the project's own ``eks_token`` (batch_on_eks.adapters.eks_token), signed with the
+Tokens are made by the project's own ``eks_token`` (batch_on_eks.aws.eks_token), signed with the
 credentials of the identity under test. Who the server says a token is comes from the server itself: a
 TokenReview (its authenticators, the webhook among them) and the 403 of a real request, which names the user.
 """
@@ -20,7 +20,7 @@ import botocore.auth
 import pytest
 import yaml
 
-from batch_on_eks.adapters.eks_token import PREFIX, eks_token
+from batch_on_eks.aws.eks_token import PREFIX, eks_token
 from local.embedded_aws import EmbeddedAws
 from tests.kubernetes.eks_support import (
     CLUSTER_ADMIN_POLICY,

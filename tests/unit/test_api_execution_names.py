@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from batch_on_eks.logic.execution_names import IDEMPOTENCY_KEY_PATTERN, MAX_EXECUTION_NAME, RequestOrigin
+from batch_on_eks.workflows.execution_names import IDEMPOTENCY_KEY_PATTERN, MAX_EXECUTION_NAME, RequestOrigin
 
 # Step Functions: 1..80 characters; no whitespace, brackets, wildcards, special or control characters.
 STEP_FUNCTIONS_NAME = re.compile(r"[A-Za-z0-9_-]{1,80}")

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from batch_on_eks.aws import page_tokens
 from batch_on_eks.errors import InvalidInput
-from batch_on_eks.logic import page_tokens
 
 RULES = {
     "runId": lambda _value: True,

@@ -7,8 +7,8 @@ import json
 
 import pytest
 
+from batch_on_eks import request_errors
 from batch_on_eks.api import problems
-from batch_on_eks.logic import request_errors
 
 
 def _subclasses(kind: type) -> set[type]:

@@ -10,13 +10,13 @@ from typing import Any
 
 import pytest
 
-from batch_on_eks.adapters.environment_listing import EnvironmentSummary
-from batch_on_eks.logic import stack_lifecycle
-from batch_on_eks.logic.run_ended import ExecutionEnded, completion_detail, outcome_of
-from batch_on_eks.logic.run_requests import execution_name, run_job_state_machine_arn
+from batch_on_eks.aws.environment_listing import EnvironmentSummary
 from batch_on_eks.models.custom_resource import CustomResourceRequest
 from batch_on_eks.models.run import Run
+from batch_on_eks.runs.ended import ExecutionEnded, completion_detail, outcome_of
+from batch_on_eks.runs.run_requests import execution_name, run_job_state_machine_arn
 from batch_on_eks.settings import Settings
+from batch_on_eks.stack import custom_resources as stack_lifecycle
 from local.event_bus import target_input
 
 EVENTS = Path(__file__).resolve().parent.parent / "events"

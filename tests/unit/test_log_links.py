@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from batch_on_eks.log_links import (
+from batch_on_eks.runs.log_links import (
     LogLinks,
     application_log_group,
     console_encode,

@@ -3,9 +3,9 @@ lifecycle in order, each status once per attempt, whatever order and precision i
 
 from __future__ import annotations
 
-from batch_on_eks.logic.run_views import timeline
 from batch_on_eks.models.job_status import JobStatus
 from batch_on_eks.models.run import Run, TimelineEntry
+from batch_on_eks.runs.views import timeline
 
 SECOND = 1_767_000_016_000  # an event's time: whole seconds
 

@@ -21,7 +21,7 @@ from batch_on_eks.api.schemas import (
     EnvironmentSummary,
     ProvisionRequest,
 )
-from batch_on_eks.logic.environment_requests import EnvironmentRequests
+from batch_on_eks.environments.requests import EnvironmentRequests
 
 router = APIGatewayRouter()
 TAG = "environments"

@@ -25,9 +25,9 @@ from batch_on_eks.api.schemas import (
     JobPage,
     JobSummary,
 )
-from batch_on_eks.logic.job_requests import JobRequests
 from batch_on_eks.models.job_status import JobStatus
 from batch_on_eks.models.run_input import RunJobInput
+from batch_on_eks.runs.requests import JobRequests
 
 router = APIGatewayRouter()
 TAG = "jobs"

@@ -8,7 +8,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 
 from batch_on_eks.api.schemas import IDEMPOTENCY_KEY_DESCRIPTION, MAX_PAGE_SIZE, MAX_PAGE_TOKEN
-from batch_on_eks.logic.execution_names import IDEMPOTENCY_KEY_PATTERN
+from batch_on_eks.workflows.execution_names import IDEMPOTENCY_KEY_PATTERN
 
 IdempotencyKey = Annotated[
     str | None,

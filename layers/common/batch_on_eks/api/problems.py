@@ -22,10 +22,10 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from botocore.exceptions import ClientError
 
+from batch_on_eks import request_errors
 from batch_on_eks.api import paths
 from batch_on_eks.api.schemas import ErrorBody
 from batch_on_eks.errors import InvalidInput
-from batch_on_eks.logic import request_errors
 from batch_on_eks.observability import logger
 
 # Domain outcomes -> status; the error's class name is its ``code``.

@@ -16,10 +16,10 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from batch_on_eks.api.schemas import Accepted
-from batch_on_eks.logic import workflow_starts
-from batch_on_eks.logic.execution_names import RequestOrigin
-from batch_on_eks.logic.workflows import Workflows
 from batch_on_eks.settings import Settings, load_settings
+from batch_on_eks.workflows import starts as workflow_starts
+from batch_on_eks.workflows.arns import Workflows
+from batch_on_eks.workflows.execution_names import RequestOrigin
 
 
 def caller(event: APIGatewayProxyEvent) -> str:

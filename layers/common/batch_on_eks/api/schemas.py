@@ -12,11 +12,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from batch_on_eks.logic.job_requests import MAX_LOG_BYTES
 from batch_on_eks.models.camel_case import CamelCaseModel
 from batch_on_eks.models.environment import EnvironmentStatus
 from batch_on_eks.models.environment_input import ProvisionInput
 from batch_on_eks.models.job_status import JobStatus
+from batch_on_eks.runs.requests import MAX_LOG_BYTES
 
 # -- limits (documented in the README and the OpenAPI document) ---------------------------------------------
 MAX_BODY_BYTES = 256 * 1024  # a request body; larger is 413 (API Gateway's own limit is 10 MB)

@@ -1,0 +1,66 @@
+"""AWS Batch: submit, find, describe and terminate jobs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from batch_on_eks.aws.clients import client, client_without_retries
+from batch_on_eks.errors import SubmitOutcomeUnknown, SubmitRejected, SubmitThrottled
+from batch_on_eks.models.job_event import BatchJobDetail
+
+_THROTTLED = {"TooManyRequestsException", "ThrottlingException"}
+
+
+def submit_job(request: dict[str, Any]) -> tuple[str, str]:
+    """Submit once (no SDK retries: a resend after a lost reply would make a second job).
+
+    Throttling means nothing was created: SubmitThrottled, for the state machine to retry. Any other
+    server-side failure may have created the job: SubmitOutcomeUnknown, so the retry first looks for it.
+    A client error is final: SubmitRejected, which the state machine turns into a named failure.
+    """
+    try:
+        response = client_without_retries("batch").submit_job(**request)
+    except ClientError as error:
+        code = error.response["Error"]["Code"]
+        if code in _THROTTLED:
+            raise SubmitThrottled(f"SubmitJob throttled: {error}") from error
+        if error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 400) >= 500:
+            raise SubmitOutcomeUnknown(
+                f"SubmitJob failed on the server side; the job may exist: {error}"
+            ) from error
+        message = error.response["Error"].get("Message", str(error))
+        raise SubmitRejected(f"Batch refused the job ({code}): {message}") from error
+    return str(response["jobId"]), str(response["jobArn"])
+
+
+def active_job_definition(name: str) -> dict[str, Any] | None:
+    """The ACTIVE job definition ``name`` (a name: its latest revision; ``name:revision``; or an ARN)."""
+    batch = client("batch")
+    if ":" in name:  # name:revision or an ARN
+        found = batch.describe_job_definitions(jobDefinitions=[name])["jobDefinitions"]
+    else:
+        found = batch.describe_job_definitions(jobDefinitionName=name, status="ACTIVE")["jobDefinitions"]
+    active = [d for d in found if d.get("status", "ACTIVE") == "ACTIVE"]
+    return max(active, key=lambda d: int(d.get("revision", 0)), default=None)
+
+
+def find_job_by_name(queue_arn: str, job_name: str) -> tuple[str, str] | None:
+    """The job named ``job_name`` on the queue, whatever its status (ListJobs with a name filter)."""
+    paginator = client("batch").get_paginator("list_jobs")
+    filters = [{"name": "JOB_NAME", "values": [job_name]}]
+    for page in paginator.paginate(jobQueue=queue_arn, filters=filters):
+        for summary in page.get("jobSummaryList", []):
+            if summary["jobName"] == job_name:
+                return str(summary["jobId"]), str(summary["jobArn"])
+    return None
+
+
+def describe_job(job_id: str) -> BatchJobDetail | None:
+    jobs = client("batch").describe_jobs(jobs=[job_id]).get("jobs", [])
+    return BatchJobDetail.from_dict(jobs[0]) if jobs else None
+
+
+def terminate_job(job_id: str, reason: str) -> None:
+    client("batch").terminate_job(jobId=job_id, reason=reason)

@@ -1,0 +1,138 @@
+"""The environments table: one item per environment, written by the provision and teardown workflows
+(status, step timeline, resource names and ARNs, outputs) and read by every run."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from batch_on_eks.aws.clients import table
+from batch_on_eks.models.environment import Environment
+
+
+class ClaimRefused(Exception):
+    """The environment is held by another execution, in a status the claim may not leave."""
+
+    def __init__(self, status: str | None, execution_arn: str | None, claimed_at: int | None = None):
+        super().__init__(f"{status} by {execution_arn}")
+        self.status = status
+        self.execution_arn = execution_arn
+        self.claimed_at = claimed_at  # epoch ms of that claim (None for a record from before it was kept)
+
+
+class EnvironmentStore:
+    def __init__(self, table_name: str):
+        self.table = table(table_name)
+
+    def get(self, name: str) -> Environment | None:
+        item = self.get_item(name)
+        return Environment.model_validate(item) if item else None
+
+    def get_item(self, name: str) -> dict[str, Any] | None:
+        """The whole item, as written (resources, timeline, outputs included)."""
+        item = self.table.get_item(Key={"name": name}, ConsistentRead=True).get("Item")
+        return dict(item) if item else None
+
+    def claim(
+        self,
+        name: str,
+        status: str,
+        execution_arn: str,
+        leave_from: tuple[str, ...],
+        fields: dict[str, Any],
+        *,
+        at_ms: int,
+        take_over_from: str | None = None,
+        clear_failure: bool = True,
+    ) -> dict[str, Any] | None:
+        """Move the environment to ``status`` for ``execution_arn``, if it is new, in one of the statuses
+        ``leave_from``, or already claimed by this same execution (a retried step), or by
+        ``take_over_from`` (an execution that has ended without finishing). Returns the item as it was
+        before (None if new). Raises ClaimRefused otherwise. ``clear_failure``: forget the last failure (a new
+        provisioning); a teardown keeps it, so a rollback does not hide why it runs. ``at_ms``: when (epoch
+        ms), kept as ``claimedAt``."""
+        names = {"#status": "status", "#execution": "executionArn", "#name": "name"}
+        values: dict[str, Any] = {":status": status, ":me": execution_arn}
+        allowed = []
+        for i, leave in enumerate(leave_from):
+            values[f":from{i}"] = leave
+            allowed.append(f":from{i}")
+        # ``resources`` accumulates across executions: a re-run must still know what an earlier one made.
+        sets = [
+            "#status = :status",
+            "#execution = :me",
+            "claimedAt = :at",
+            "resources = if_not_exists(resources, :map)",
+        ]
+        values[":map"] = {}
+        values[":at"] = at_ms
+        if clear_failure:
+            sets.append("failure = :none")
+            values[":none"] = None
+        for i, (key, value) in enumerate(fields.items()):
+            names[f"#f{i}"] = key
+            values[f":f{i}"] = value
+            sets.append(f"#f{i} = :f{i}")
+        condition = "attribute_not_exists(#name) OR #execution = :me"
+        if take_over_from is not None:
+            values[":ended"] = take_over_from
+            condition += " OR #execution = :ended"
+        if allowed:
+            condition += f" OR #status IN ({', '.join(allowed)})"
+        try:
+            response = self.table.update_item(
+                Key={"name": name},
+                UpdateExpression="SET " + ", ".join(sets),
+                ConditionExpression=condition,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+                ReturnValues="ALL_OLD",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            old = error.response.get("Item") or {}
+            claimed_at = _plain(old.get("claimedAt"))
+            raise ClaimRefused(
+                _plain(old.get("status")),
+                _plain(old.get("executionArn")),
+                int(claimed_at) if claimed_at is not None else None,
+            ) from None
+        old_item = response.get("Attributes")
+        return dict(old_item) if old_item else None
+
+    def update(self, name: str, fields: dict[str, Any], timeline_entry: dict[str, Any] | None = None) -> None:
+        """Set top-level ``fields`` (a dotted key sets one entry of a map, e.g. ``resources.clusterArn``),
+        and append ``timeline_entry`` to the step timeline."""
+        names: dict[str, str] = {}
+        values: dict[str, Any] = {}
+        sets = []
+        for i, (key, value) in enumerate(fields.items()):
+            path = []
+            for j, part in enumerate(key.split(".")):
+                names[f"#f{i}_{j}"] = part
+                path.append(f"#f{i}_{j}")
+            values[f":f{i}"] = value
+            sets.append(f"{'.'.join(path)} = :f{i}")
+        if timeline_entry is not None:
+            names["#timeline"] = "timeline"
+            values[":entry"] = [timeline_entry]
+            values[":empty"] = []
+            sets.append("#timeline = list_append(if_not_exists(#timeline, :empty), :entry)")
+        if not sets:
+            return
+        self.table.update_item(
+            Key={"name": name},
+            UpdateExpression="SET " + ", ".join(sets),
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+        )
+
+
+def _plain(value: Any) -> Any:
+    """A low-level DynamoDB value ({"S": "x"}) as the plain value; a plain value as it is."""
+    if isinstance(value, dict) and len(value) == 1:
+        return next(iter(value.values()))
+    return value

@@ -1,0 +1,38 @@
+"""Step Functions task tokens: end or keep alive the run's waiting SubmitAndWait task.
+
+A token that no longer answers (the task timed out, was retried with a new token, or the execution
+ended) is normal: the run moved on, and whoever holds the current token finishes it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from batch_on_eks.aws.clients import client
+from batch_on_eks.observability import logger
+
+_STALE = {"TaskTimedOut", "InvalidToken", "TaskDoesNotExist"}
+
+
+def _send(operation: str, **kwargs: Any) -> bool:
+    try:
+        getattr(client("stepfunctions"), operation)(**kwargs)
+        return True
+    except ClientError as error:
+        code = error.response["Error"]["Code"]
+        if code in _STALE:
+            logger.info(
+                "task token no longer answers; the run moved on", extra={"operation": operation, "code": code}
+            )
+            return False
+        raise
+
+
+def succeed(token: str, output: str) -> bool:
+    return _send("send_task_success", taskToken=token, output=output)
+
+
+def heartbeat(token: str) -> bool:
+    return _send("send_task_heartbeat", taskToken=token)

@@ -1,0 +1,207 @@
+"""The environment's record through provisioning and teardown: the first and last steps of each
+workflow, the failure handler, and the rollback (DESIGN.md, "Provision an environment" step 5).
+
+The environments table holds, per environment: status (PROVISIONING, READY, FAILED, DELETING, DELETED),
+the settings it was provisioned with, a step timeline, the resource names and ARNs, the outputs a person
+needs (the update-kubeconfig command, the queues, ready-to-paste hello-world runs), and on failure the
+step and AWS's reason.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pydantic import ValidationError
+
+from batch_on_eks.aws import executions
+from batch_on_eks.aws.environments_table import ClaimRefused, EnvironmentStore
+from batch_on_eks.environments import records as environment_records
+from batch_on_eks.environments.records import timeline_entry
+from batch_on_eks.errors import EnvironmentBusy, InvalidInput, cause
+from batch_on_eks.models.environment import EnvironmentStatus as Status
+from batch_on_eks.models.environment_input import DEFAULT_NAMESPACE, ProvisionInput, TeardownInput
+from batch_on_eks.models.environment_names import QUEUE_KINDS, hello_world_job_definition, job_queue_name
+from batch_on_eks.models.run_input import validation_errors
+from batch_on_eks.settings import ProvisioningSettings, Settings
+
+
+def _busy(name: str, refused: ClaimRefused) -> EnvironmentBusy:
+    return EnvironmentBusy(
+        cause(
+            field="name",
+            environment=name,
+            status=refused.status,
+            executionArn=refused.execution_arn,
+            rule="another execution is provisioning or tearing down this environment",
+        )
+    )
+
+
+def _arn_parts(function_arn: str) -> dict[str, str]:
+    # arn:<partition>:lambda:<region>:<account>:function:<name>
+    parts = function_arn.split(":")
+    return {"partition": parts[1], "region": parts[3], "account": parts[4]}
+
+
+class EnvironmentLifecycle:
+    def __init__(self, settings: Settings, provisioning: ProvisioningSettings, function_arn: str):
+        self.settings = settings
+        self.provisioning = provisioning
+        self.store = EnvironmentStore(settings.environments_table)
+        self.where = _arn_parts(function_arn)
+
+    # -- provisioning ---------------------------------------------------------------------------------------
+    def begin_provisioning(self, raw_input: Any, execution_arn: str) -> dict[str, Any]:
+        """Validate the input and claim the environment (PROVISIONING). Returns the workflow's config."""
+        try:
+            request = ProvisionInput.model_validate(
+                raw_input, context={"resource_prefix": self.settings.resource_prefix}
+            )
+        except ValidationError as error:
+            raise InvalidInput(validation_errors(error)) from None
+        config = {**request.model_dump(by_alias=True), **self.where}
+        environment_records.claim(
+            self.store,
+            request.name,
+            Status.PROVISIONING,
+            execution_arn,
+            leave_from=(Status.READY, Status.FAILED, Status.DELETED),
+            fields={"namespace": request.namespace, "settings": _dynamo_safe(config)},
+            refuse=_busy,
+        )
+        self.store.update(request.name, {}, timeline_entry("provisioning", f"started by {execution_arn}"))
+        return config
+
+    def complete_provisioning(self, config: dict[str, Any]) -> dict[str, Any]:
+        """READY, with the outputs (what the blueprint's Terraform outputs gave)."""
+        name = config["name"]
+        item = self.store.get_item(name) or {}
+        resources = item.get("resources") or {}
+        outputs = self.outputs(config)
+        self.store.update(
+            name,
+            {
+                "status": Status.READY.value,
+                "clusterArn": resources.get("clusterArn"),
+                "jobQueues": resources.get("jobQueues") or {},
+                "outputs": outputs,
+            },
+            timeline_entry("ready", "environment READY"),
+        )
+        return {"name": name, "status": Status.READY.value, "namespace": config["namespace"], **outputs}
+
+    def outputs(self, config: dict[str, Any]) -> dict[str, Any]:
+        name, region = config["name"], config["region"]
+        queues = {kind.role: job_queue_name(name, kind) for kind in QUEUE_KINDS}
+        run_job = (
+            f"arn:{config['partition']}:states:{region}:{config['account']}:stateMachine:"
+            f"{self.settings.resource_prefix}-run-job"
+        )
+        hello_world = {}
+        for role, queue in queues.items():
+            execution_input = json.dumps(
+                {"environment": name, "jobQueue": queue, "jobName": f"hello-world-{role.lower()}"},
+                separators=(",", ":"),
+            )
+            hello_world[role] = (
+                f"aws stepfunctions start-execution --region {region} --state-machine-arn {run_job} "
+                f"--input '{execution_input}'"
+            )
+        return {
+            "updateKubeconfigCommand": f"aws eks --region {region} update-kubeconfig --name {name}",
+            "jobQueues": queues,
+            "jobDefinition": hello_world_job_definition(name),
+            "helloWorldCommands": hello_world,
+        }
+
+    def record_failure(self, config: dict[str, Any], error: dict[str, Any]) -> dict[str, Any]:
+        """FAILED, with the failing step, the error and AWS's reason (from the Catch's Error and Cause)."""
+        failure = _failure(error)
+        self.store.update(
+            config["name"],
+            {"status": Status.FAILED.value, "failure": failure},
+            timeline_entry(
+                "failed",
+                f"{failure.get('step', 'unknown step')}: {failure.get('error')}: {failure.get('reason')}",
+            ),
+        )
+        return {"failure": failure, "rollback": bool(config.get("rollbackOnFailure", True))}
+
+    def start_rollback(self, config: dict[str, Any], execution_name: str) -> dict[str, Any]:
+        """Start the teardown of what this execution made; its name is derived from the execution's."""
+        name = f"rollback-{execution_name}"[:80]
+        arn = executions.start(
+            self.provisioning.teardown_state_machine_arn,
+            name,
+            {
+                "name": config["name"],
+                "pollIntervalSeconds": config["pollIntervalSeconds"],
+                "maxChecks": config["maxChecks"],
+            },
+        ).execution_arn
+        self.store.update(
+            config["name"], {"rollbackExecutionArn": arn}, timeline_entry("rollback", f"started {arn}")
+        )
+        return {"rollbackExecutionArn": arn}
+
+    # -- teardown -------------------------------------------------------------------------------------------
+    def begin_teardown(self, raw_input: Any, execution_arn: str) -> dict[str, Any]:
+        try:
+            request = TeardownInput.model_validate(
+                raw_input, context={"resource_prefix": self.settings.resource_prefix}
+            )
+        except ValidationError as error:
+            raise InvalidInput(validation_errors(error)) from None
+        old = environment_records.claim(
+            self.store,
+            request.name,
+            Status.DELETING,
+            execution_arn,
+            leave_from=(Status.READY, Status.FAILED, Status.DELETED, Status.DELETING),
+            fields={},
+            refuse=_busy,
+        )
+        self.store.update(request.name, {}, timeline_entry("teardown", f"started by {execution_arn}"))
+        namespace = (old or {}).get("namespace") or DEFAULT_NAMESPACE
+        return {**request.model_dump(by_alias=True), "namespace": namespace, **self.where}
+
+    def complete_teardown(self, config: dict[str, Any]) -> dict[str, Any]:
+        name = config["name"]
+        self.store.update(
+            name,
+            {
+                "status": Status.DELETED.value,
+                "jobQueues": {},
+                "outputs": {},
+                "resources": {},
+                "kubernetes": None,
+            },
+            timeline_entry("deleted", "everything this control plane made for the environment is gone"),
+        )
+        return {"name": name, "status": Status.DELETED.value}
+
+
+def _failure(error: dict[str, Any]) -> dict[str, Any]:
+    """The Catch's ``{"Error", "Cause"}``: a Lambda error's Cause is JSON whose errorMessage is our JSON."""
+    failure: dict[str, Any] = {"error": error.get("Error")}
+    text = error.get("Cause") or ""
+    try:
+        lambda_error = json.loads(text)
+        message = lambda_error.get("errorMessage", text) if isinstance(lambda_error, dict) else text
+    except ValueError:
+        message = text
+    try:
+        ours = json.loads(message)
+    except (TypeError, ValueError):
+        ours = None
+    if isinstance(ours, dict) and "step" in ours:
+        failure.update(step=ours["step"], reason=ours.get("reason"))
+    else:
+        failure["reason"] = message
+    return failure
+
+
+def _dynamo_safe(value: Any) -> Any:
+    """DynamoDB's resource layer refuses floats; the config has none but this keeps it honest."""
+    return json.loads(json.dumps(value), parse_float=str)

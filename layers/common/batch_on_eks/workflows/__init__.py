@@ -1,0 +1,1 @@
+"""Starting the control plane's workflows once: their ARNs, execution names, idempotent starts."""
