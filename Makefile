@@ -25,12 +25,12 @@ PY312_DIR = $(shell d=$$(pyenv prefix 3.12 2>/dev/null \
 	if [ -n "$$d" ] && [ -x "$$d/bin/python3.12" ]; then echo "$$d/bin"; \
 	else p=$$(type -P python3.12 || true); [[ -z "$$p" || "$$p" == */shims/* ]] || dirname "$$p"; fi)
 
-.PHONY: openapi help venv tools system-deps kubernetes lint typecheck sam-validate cfn-lint checkov build pytest test demo bench clean
+.PHONY: help demo test unit bench openapi venv tools system-deps kubernetes lint typecheck layers \
+	sam-validate cfn-lint checkov build pytest clean
 
-help:
-	@echo "make demo   the blueprint's job, end to end, on the embedded AWS (no AWS account)"
-	@echo "make test   the whole suite: ruff, mypy, sam validate --lint, cfn-lint, checkov, sam build, pytest"
-	@echo "make bench  the benchmark"
+# `make help` lists every target with the text after its `##`.
+help: ## this list
+	@grep -E '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)/  make \1\t\2/' | expand -t 22
 
 $(VENV)/.installed: requirements/project.txt
 	$(PY_BASE) -m venv $(VENV)
@@ -43,56 +43,65 @@ $(TOOLS)/%/.installed: requirements/%.txt
 	$(TOOLS)/$*/bin/pip install -q --disable-pip-version-check -r requirements/$*.txt 2>&1 | $(PIP_QUIET)
 	touch $@
 
-venv: $(VENV)/.installed
-tools: $(TOOLS)/sam/.installed $(TOOLS)/checkov/.installed
+venv: $(VENV)/.installed ## the project's virtual environment (.venv), from requirements/project.txt
+tools: $(TOOLS)/sam/.installed $(TOOLS)/checkov/.installed ## SAM CLI and checkov, each in its own environment under .tools/
 
 # Debian's bubblewrap confines the commands of emulated jobs.
-system-deps:
+system-deps: ## Debian's bubblewrap, which confines the commands of emulated jobs
 	@command -v bwrap >/dev/null || { echo "installing bubblewrap (Debian) for the job sandbox"; \
 	  apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null; }
 
 # kube-apiserver, kube-controller-manager and etcd from Debian's packages, built once into a cache outside
 # the clone (local/kubernetes/build.sh says how); a no-op when cached.
-kubernetes:
+kubernetes: ## kube-apiserver, controller-manager and etcd from Debian's source (once, cached)
 	@bash local/kubernetes/build.sh
 
-lint: venv
+lint: venv ## ruff: lint and format check
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-typecheck: venv
+typecheck: venv ## mypy (strict) on the product, the embedded AWS and the scripts
 	$(VENV)/bin/mypy
 
-sam-validate: tools
+# The import-linter contracts in pyproject.toml: the layers, boto3 only in the aws layer, no cycles.
+layers: venv ## the layering contracts (import-linter): layers, boto3 only in aws/, no cycles
+	PYTHONPATH=layers/common:. $(VENV)/bin/lint-imports --no-cache
+
+# The fast loop: the pure tests, with sockets and subprocesses refused (tests/unit/conftest.py).
+unit: venv ## the unit tests alone, no network, no subprocess: seconds
+	@start=$$(date +%s%N); $(VENV)/bin/pytest -q -p no:cacheprovider tests/unit --disable-socket; \
+	  echo "make unit: $$(( ($$(date +%s%N) - start) / 1000000 )) ms"
+
+sam-validate: tools ## sam validate --lint
 	$(SAM) validate --lint --template $(TEMPLATE)
 
-cfn-lint: venv
+cfn-lint: venv ## cfn-lint with the serverless rules
 	$(VENV)/bin/cfn-lint --append-rules cfn_lint_serverless.rules -- $(TEMPLATE)
 
-checkov: tools
+checkov: tools ## checkov on template.yaml
 	$(CHECKOV) --quiet --compact --skip-download --framework cloudformation -f $(TEMPLATE)
 
-build: tools
+build: tools ## sam build (needs Python 3.12, the Lambda runtime)
 	@d="$(PY312_DIR)"; [ -n "$$d" ] && [ -x "$$d/python3.12" ] || { \
 	  echo "make build: no python3.12 found (looked at 'pyenv prefix 3.12', \
 	$${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.12*, and PATH). sam build needs the Lambda runtime's Python: \
 	run 'pyenv install 3.12', or 'make build PY312_DIR=/dir/holding/python3.12'." >&2; exit 1; }
 	PATH="$(PY312_DIR):$$PATH" $(SAM) build --template $(TEMPLATE) --build-dir .aws-sam/build
 
-pytest: venv system-deps kubernetes
+pytest: venv system-deps kubernetes ## every test, in parallel, against the embedded AWS
 	$(VENV)/bin/pytest
 
-test: lint typecheck sam-validate cfn-lint checkov build pytest
+test: lint typecheck layers sam-validate cfn-lint checkov build pytest ## the whole suite: what CI runs
 
 # The committed OpenAPI document, regenerated from the API's routes (a test fails when the two drift).
-openapi: venv
-	PYTHONPATH=layers/common $(PY) -m batch_on_eks.api.openapi openapi.json
+openapi: venv ## regenerate the committed openapi.json from the code
+	PYTHONPATH=layers/common $(PY) scripts/openapi_document.py openapi.json
 
-demo: venv system-deps kubernetes
+demo: venv system-deps kubernetes ## the blueprint's walkthrough, end to end, on the embedded AWS (ARGS=--keep)
 	$(PY) -m local.demo $(ARGS)
 
-bench: venv system-deps
+bench: venv system-deps ## the benchmark: states, event-to-end latency, cold imports
 	$(PY) -m local.bench $(ARGS)
 
-clean:
+clean: ## remove the environments and caches
 	rm -rf $(VENV) $(TOOLS) .aws-sam .pytest_cache .mypy_cache .ruff_cache

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -30,12 +31,33 @@ def _no_leftover_faults(request: pytest.FixtureRequest) -> Iterator[None]:
         embedded.readiness.reset()
 
 
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """After every test: each AWS call a function made must be allowed by its policy in template.yaml."""
+def _violations_found(session: pytest.Session) -> list[str]:
     from local.call_recorder import RECORDER
     from tests.iam_policy import violations
 
-    found = violations(RECORDER.calls)
+    return [str(violation) for violation in violations(RECORDER.calls)]
+
+
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """An xdist worker has finished: keep what it found, for the controller's report."""
+    node.config.stash.setdefault(_FROM_WORKERS, []).extend(node.workeroutput.get(_WORKER_KEY, []))
+
+
+_FROM_WORKERS = pytest.StashKey[list[str]]()
+_WORKER_KEY = "iam_policy_violations"
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """After every test: each AWS call a function made must be allowed by its policy in template.yaml.
+
+    Each process records its own functions' calls; under xdist the workers hand what they found to the
+    controller, which reports it all once."""
+    found = _violations_found(session)
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput[_WORKER_KEY] = found
+        return
+    found = sorted(set(found + session.config.stash.get(_FROM_WORKERS, [])))
     if not found:
         return
     lines = [f"  {violation}" for violation in found]

@@ -1,4 +1,4 @@
-"""Does a function's IAM policy allow the AWS calls its handler made? (issue 3, least privilege)
+"""Does a function's IAM policy allow the AWS calls its handler made? (least privilege)
 
 Each call recorded by :mod:`local.call_recorder` carries its function's inline policies as the embedded IAM
 holds them (created from the SAM-translated ``template.yaml``: policy templates and the permissions SAM

@@ -6,17 +6,10 @@ from typing import Any
 
 from batch_on_eks.observability import logger
 from batch_on_eks.settings import load_settings
-from batch_on_eks.stack.teardown import advance, respond, respond_to_failure
+from batch_on_eks.stack.teardown import stack_teardown_step
 
 
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    action = event.get("action")
-    logger.append_keys(action=action)
-    if action == "advance":
-        return advance(event["state"], load_settings())
-    if action == "respond":
-        return respond(event["request"], event["outcome"])
-    if action == "respondToFailure":
-        return respond_to_failure(event["request"], event.get("error") or {})
-    raise ValueError(f"unknown action {action!r}")
+    logger.append_keys(action=event.get("action"))
+    return stack_teardown_step(event, load_settings())

@@ -1,5 +1,6 @@
 """Shared by the API tests: the template deployed in the embedded AWS with a READY environment, API Gateway
-proxy events (built, or read from tests/events/api/), and the deployed ApiFunction invoked with them."""
+proxy events (built, or read from tests/events/api/), and the deployed AnswerApiRequestFunction invoked with
+them."""
 
 from __future__ import annotations
 
@@ -100,8 +101,9 @@ class ApiWorld:
     batch: BatchOnEks
 
     def call(self, event: dict[str, Any]) -> Answer:
-        """Invoke the deployed ApiFunction with ``event``; its proxy answer, the body parsed as JSON."""
-        function = self.aws.runtime.function("ApiFunction")
+        """Invoke the deployed AnswerApiRequestFunction with ``event``; its proxy answer, the body parsed as
+        JSON."""
+        function = self.aws.runtime.function("AnswerApiRequestFunction")
         result = self.aws.runtime.invoke(function, json.dumps(event).encode())
         assert result.function_error is None, result.payload[:2000]
         answer = json.loads(result.payload)

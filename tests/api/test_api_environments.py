@@ -1,5 +1,6 @@
-"""``/environments`` through the deployed ApiFunction, driven by API Gateway proxy events: provision, list,
-read and tear down, each with its success and its failures (404, 409, 400 for every kind of bad input)."""
+"""``/environments`` through the deployed AnswerApiRequestFunction, driven by API Gateway proxy events:
+provision, list, read and tear down, each with its success and its failures (404, 409, 400 for every kind
+of bad input)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
-"""``/jobs`` through the deployed ApiFunction, driven by API Gateway proxy events: run, list, read, cancel and
-logs, each with its success and its failures; and every kind of bad input (malformed JSON, wrong types,
-missing and unknown fields, a 1 MB body, a body that is not JSON), never a 5xx."""
+"""``/jobs`` through the deployed AnswerApiRequestFunction, driven by API Gateway proxy events: run, list,
+read, cancel and logs, each with its success and its failures; and every kind of bad input (malformed JSON,
+wrong types, missing and unknown fields, a 1 MB body, a body that is not JSON), never a 5xx."""
 
 from __future__ import annotations
 

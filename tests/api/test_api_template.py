@@ -58,7 +58,7 @@ def test_every_method_of_the_api_requires_iam_auth(cloudformation: dict[str, Any
 def test_iam_is_the_default_authorizer_and_no_route_opts_out(sam: dict[str, Any]) -> None:
     # Given the SAM API and the function's Api events
     api = sam["Resources"]["Api"]["Properties"]
-    events = sam["Resources"]["ApiFunction"]["Properties"]["Events"]
+    events = sam["Resources"]["AnswerApiRequestFunction"]["Properties"]["Events"]
     # When their auth settings are read
     # Then AWS_IAM is the default, API Gateway invokes the function through its resource policy (not as the
     # caller, who would need lambda:InvokeFunction), and no event overrides the authorizer
@@ -76,7 +76,9 @@ def _template_route(path: str) -> str:
 
 def test_the_api_events_are_the_handlers_routes_plus_catch_alls(sam: dict[str, Any]) -> None:
     # Given the function's Api events
-    events = [e["Properties"] for e in sam["Resources"]["ApiFunction"]["Properties"]["Events"].values()]
+    events = [
+        e["Properties"] for e in sam["Resources"]["AnswerApiRequestFunction"]["Properties"]["Events"].values()
+    ]
     declared = {(_template_route(e["Path"]), e["Method"].upper()) for e in events}
     # When they are compared with the routes the handler serves
     served = {(route, method) for route, methods in paths.METHODS.items() for method in methods}
@@ -120,7 +122,7 @@ def test_api_gateways_own_errors_use_the_apis_error_format(sam: dict[str, Any]) 
 
 def test_the_api_function_policy_is_least_privilege(sam: dict[str, Any]) -> None:
     # Given the API function's policy
-    statements = sam["Resources"]["ApiFunction"]["Properties"]["Policies"][0]["Statement"]
+    statements = sam["Resources"]["AnswerApiRequestFunction"]["Properties"]["Policies"][0]["Statement"]
     # When each statement is read
     by_sid = {s["Sid"]: s for s in statements}
     # Then every statement is named and scoped to resources (no "*")

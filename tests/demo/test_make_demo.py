@@ -1,4 +1,4 @@
-"""Issue 6: ``make demo`` plays the blueprint's walkthrough against the control plane deployed into the
+"""``make demo`` plays the blueprint's walkthrough against the control plane deployed into the
 embedded AWS, and says so: provisioned step by step, both hello-world jobs SUCCEEDED with their pods, log
 links and ``Hello World!``, torn down with nothing left, exit 0. Run as a user runs it (make, a subprocess
 from the repository's root); about a minute with a warm Kubernetes cache."""

@@ -1,4 +1,4 @@
-"""Issue 6: ``make demo ARGS=--keep`` leaves everything up for a person, the API behind a random token it
+"""``make demo ARGS=--keep`` leaves everything up for a person, the API behind a random token it
 prints, and Ctrl-C stops it all: no process of the demo survives (the kube-apiserver, controller-manager
 and etcd included, which lead their own sessions) and every port it listened on is free again."""
 

@@ -1,4 +1,4 @@
-"""What template.yaml promises about the event entry points and the stack's lifecycle (issue 5): the order
+"""What template.yaml promises about the event entry points and the stack's lifecycle: the order
 in which `sam delete` removes things, the rules' delivery guarantees, least-privilege policies, and what the
 parameters switch on and off."""
 
@@ -16,7 +16,7 @@ from tests.conftest import REPO_ROOT
 from tests.infrastructure.support import as_created
 
 TEARDOWN_RESOURCE = "EnvironmentsTeardownOnDelete"
-NEW_FUNCTIONS = ["RunRequestsFunction", "StackResourcesFunction", "StackTeardownStepFunction"]
+NEW_FUNCTIONS = ["StartRequestedRunFunction", "AnswerCustomResourceFunction", "StackTeardownStepFunction"]
 
 
 @pytest.fixture(scope="module")
@@ -69,11 +69,11 @@ def test_the_teardown_machinery_outlives_the_teardown_resource(translated: Trans
     # Then the workflows that tear environments down, their functions and roles are among it: CloudFormation
     # cannot delete them while the teardown runs
     for name in (
-        "StackResourcesFunction",
+        "AnswerCustomResourceFunction",
         "StackTeardownStateMachine",
         "StackTeardownStepFunction",
         "TeardownEnvironmentStateMachine",
-        "EnvironmentRecordFunction",
+        "EnvironmentRecordStepFunction",
         "EksStepFunction",
         "BatchStepFunction",
         "KubernetesStepFunction",
@@ -89,27 +89,27 @@ def test_the_teardown_resource_waits_up_to_an_hour_and_gets_its_switch(resources
     assert resources[TEARDOWN_RESOURCE]["Type"] == "Custom::EnvironmentsTeardown"
     assert properties["ServiceTimeout"] == 3600
     assert properties["TeardownEnvironmentsOnDelete"] == {"Ref": "TeardownEnvironmentsOnDelete"}
-    assert properties["ServiceToken"] == {"Fn::GetAtt": ["StackResourcesFunction", "Arn"]}
+    assert properties["ServiceToken"] == {"Fn::GetAtt": ["AnswerCustomResourceFunction", "Arn"]}
 
 
 # -- delivery: retries and dead letters --------------------------------------------------------------------
 def test_event_targets_retry_and_keep_what_they_cannot_deliver(resources: dict[str, Any]) -> None:
     queue = {"Fn::GetAtt": ["UndeliveredEventsQueue", "Arn"]}
     # Given the run-request rule (SAM) and the schedule rule (plain CloudFormation)
-    rule = resources["RunRequestsFunction"]["Properties"]["Events"]["RunJobRequested"]["Properties"]
+    rule = resources["StartRequestedRunFunction"]["Properties"]["Events"]["RunJobRequested"]["Properties"]
     (schedule_target,) = resources["ScheduledRunRule"]["Properties"]["Targets"]
     # Then both retry delivery and send what they cannot deliver to the alarmed queue
     for target in (rule, schedule_target):
         assert target["RetryPolicy"]["MaximumRetryAttempts"] > 0
         assert target["DeadLetterConfig"]["Arn"] == queue
     # And the functions EventBridge and CloudFormation invoke asynchronously send failures there too
-    for name in ("RunRequestsFunction", "StackResourcesFunction", "AbortGuardFunction"):
+    for name in ("StartRequestedRunFunction", "AnswerCustomResourceFunction", "RunEndedFunction"):
         on_failure = resources[name]["Properties"]["EventInvokeConfig"]["DestinationConfig"]["OnFailure"]
         assert on_failure["Destination"] == queue, name
 
 
 def test_every_ending_of_a_run_reaches_the_abort_guard(resources: dict[str, Any]) -> None:
-    pattern = resources["AbortGuardFunction"]["Properties"]["Events"]["RunExecutionEnded"]["Properties"][
+    pattern = resources["RunEndedFunction"]["Properties"]["Events"]["RunExecutionEnded"]["Properties"][
         "Pattern"
     ]
     assert sorted(pattern["detail"]["status"]) == ["ABORTED", "FAILED", "SUCCEEDED", "TIMED_OUT"]
@@ -136,9 +136,7 @@ def test_new_functions_have_named_resource_scoped_statements(resources: dict[str
 
 
 def test_the_run_finished_event_goes_to_the_default_bus_only(resources: dict[str, Any]) -> None:
-    (publish,) = [
-        s for s in _statements(resources["AbortGuardFunction"]) if "events:PutEvents" in s["Action"]
-    ]
+    (publish,) = [s for s in _statements(resources["RunEndedFunction"]) if "events:PutEvents" in s["Action"]]
     assert publish["Resource"] == {
         "Fn::Sub": "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/default"
     }

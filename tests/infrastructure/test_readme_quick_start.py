@@ -83,7 +83,7 @@ def test_the_documented_events_are_the_ones_the_rules_match_and_the_code_publish
 ) -> None:
     # Given the README's EventBridge section and the template's rule for run requests
     text = section("Start runs from EventBridge")
-    pattern = template["Resources"]["RunRequestsFunction"]["Properties"]["Events"]["RunJobRequested"][
+    pattern = template["Resources"]["StartRequestedRunFunction"]["Properties"]["Events"]["RunJobRequested"][
         "Properties"
     ]["Pattern"]
     # Then the rule matches the documented source and detail-type, which the code names too

@@ -1,5 +1,5 @@
 """What template.yaml promises about the tables, the parameters, the function defaults, the layer, and the
-static network and IAM of the environments (issue 4), read from the template and deployed in the embedded AWS.
+static network and IAM of the environments, read from the template and deployed in the embedded AWS.
 
 The scanners (sam validate --lint, cfn-lint with the serverless rules, checkov) check that the template is
 valid and follows good practice; these tests pin the design's own choices so a later edit cannot drop them.
@@ -174,7 +174,7 @@ def test_common_layer_is_built_for_python312(resources: dict[str, Any]) -> None:
     assert "unchecked-hash" in recipe
 
 
-# -- the network and IAM for environments (issue 4) --------------------------------------------------------
+# -- the network and IAM for environments --------------------------------------------------------
 PUBLIC_TAG = "kubernetes.io/role/elb"
 PRIVATE_TAG = "kubernetes.io/role/internal-elb"
 POD_IDENTITY_ROLES = ["EbsCsiDriverRole", "CloudWatchObservabilityRole"]

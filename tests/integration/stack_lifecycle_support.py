@@ -32,8 +32,8 @@ def send_request(
     request_id: str | None = None,
     logical_id: str = "TestResource",
 ) -> Answered:
-    """Invoke StackResourcesFunction with a CloudFormation request and wait for its answer."""
-    function_arn = aws.runtime.function("StackResourcesFunction").arn
+    """Invoke AnswerCustomResourceFunction with a CloudFormation request and wait for its answer."""
+    function_arn = aws.runtime.function("AnswerCustomResourceFunction").arn
     pending = response_server().expect()
     request: dict[str, Any] = {
         "RequestType": request_type,

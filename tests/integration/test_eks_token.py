@@ -1,4 +1,4 @@
-"""The EKS token (DESIGN.md, "Provision an environment" step 3): its exact form, and a presigned
+"""The EKS token: its exact form, and a presigned
 GetCallerIdentity that the (embedded) STS really answers, with the cluster header among the signed ones."""
 
 from __future__ import annotations

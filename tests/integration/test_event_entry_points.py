@@ -1,4 +1,4 @@
-"""Issue 5: runs started by EventBridge (a client's "Run Job Requested" event, the stack's schedule) and the
+"""Runs started by EventBridge (a client's "Run Job Requested" event, the stack's schedule) and the
 "Run Finished" event the control plane publishes, through the template's own rules in the embedded AWS."""
 
 from __future__ import annotations
@@ -111,11 +111,11 @@ def test_a_redelivered_event_starts_nothing_new(world: RunJobWorld) -> None:
     assert world.aws.bus.publish(event).done.wait(BOUND)
     name = f"event-{event['id']}"
     world.wait(execution_named(world, name))
-    invoked = world.aws.signals.counts["invoked:RunRequestsFunction"]
+    invoked = world.aws.signals.counts["invoked:StartRequestedRunFunction"]
     # When EventBridge delivers the same event again (same id), after the run has ended
     assert world.aws.bus.publish(event).done.wait(BOUND)
     # Then the entry point handled it, and there is still one run of that name
-    assert world.aws.signals.counts["invoked:RunRequestsFunction"] == invoked + 1
+    assert world.aws.signals.counts["invoked:StartRequestedRunFunction"] == invoked + 1
     assert len(executions_named(world, name)) == 1
     # And nothing went to the undelivered-events queue (a duplicate is not a failure)
     queue = world.stack.outputs["UndeliveredEventsQueueUrl"]
@@ -129,12 +129,12 @@ def test_an_event_for_another_control_planes_environment_is_not_this_ones(world:
     # Given an event for an environment of another ResourcePrefix, and one naming a queue of ours by ARN
     foreign = run_request({"environment": "other-aws-batch", "jobName": "not-ours"})
     by_queue = run_request({"jobQueue": world.batch.queue_arn, "jobName": "by-queue", "heartbeatSeconds": 2})
-    invoked = world.aws.signals.counts["invoked:RunRequestsFunction"]
+    invoked = world.aws.signals.counts["invoked:StartRequestedRunFunction"]
     # When both are put on the bus
     assert world.aws.bus.publish(foreign).done.wait(BOUND)
     assert world.aws.bus.publish(by_queue).done.wait(BOUND)
     # Then the rule matched only the one for this control plane: one run, for the queue's event
-    assert world.aws.signals.counts["invoked:RunRequestsFunction"] == invoked + 1
+    assert world.aws.signals.counts["invoked:StartRequestedRunFunction"] == invoked + 1
     assert executions_named(world, f"event-{foreign['id']}") == []
     assert len(executions_named(world, f"event-{by_queue['id']}")) == 1
 
@@ -166,12 +166,12 @@ def test_a_schedule_tick_runs_the_scheduled_job_definition_once(world: RunJobWor
         "jobDefinition": SCHEDULED_JOB_DEFINITION,
     }
     # And a scheduled rule matches no event put on the bus (it fires on its schedule only)
-    invoked = world.aws.signals.counts["invoked:RunRequestsFunction"]
+    invoked = world.aws.signals.counts["invoked:StartRequestedRunFunction"]
     boto3.client("events").put_events(
         Entries=[{"Source": "somebody.else", "DetailType": "Anything", "Detail": "{}"}]
     )
     assert world.aws.runtime.wait_async_idle(BOUND)
-    assert world.aws.signals.counts["invoked:RunRequestsFunction"] == invoked
+    assert world.aws.signals.counts["invoked:StartRequestedRunFunction"] == invoked
 
 
 # -- "Run Finished" -----------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Least privilege, checked against what the functions really do (issue 3, Deliver 4).
+"""Least privilege, checked against what the functions really do.
 
 Every AWS call a function's handler makes in the embedded AWS is recorded (:mod:`local.call_recorder`) with
 the function's inline policies as deployed from ``template.yaml``. Here one run-job execution with tags is
@@ -78,9 +78,12 @@ def test_a_tagged_run_makes_only_calls_its_functions_policies_allow(aws: Embedde
     calls = aws.calls[already:]
     # Then the calls were recorded per function, the tagged SubmitJob among them
     by_function = {call.logical_id for call in calls}
-    assert {"ValidateRunFunction", "SubmitAndWaitFunction", "JobEventsFunction", "RunResultFunction"} <= (
-        by_function
-    )
+    assert {
+        "ValidateRunFunction",
+        "SubmitAndWaitFunction",
+        "RecordJobEventFunction",
+        "RunResultFunction",
+    } <= by_function
     submits = [
         c
         for c in calls

@@ -1,4 +1,4 @@
-"""Issue 4: the provision and teardown workflows, end to end in the embedded AWS with the real handlers
+"""The provision and teardown workflows, end to end in the embedded AWS with the real handlers
 (poll interval 0), a real kube-apiserver behind each EKS cluster."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Issue 4: the provision and teardown workflows' wait loops and failure paths, in the embedded AWS with
+"""The provision and teardown workflows' wait loops and failure paths, in the embedded AWS with
 the real handlers (poll interval 0): loops that really loop, bounds that are hit, AWS's failures reported
 with AWS's reason, and rollbacks and teardowns that leave nothing behind."""
 

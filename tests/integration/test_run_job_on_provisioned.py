@@ -1,4 +1,4 @@
-"""Issue 4: runs from the run-job workflow on an environment that the provision workflow made, with no extra
+"""Runs from the run-job workflow on an environment that the provision workflow made, with no extra
 step; in a non-default namespace, which must reach RBAC, aws-auth, the compute environments and each job's
 pod (the blueprint's hard-coded namespace broke exactly that). Fast job definitions, real kube-apiserver."""
 

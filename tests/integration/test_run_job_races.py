@@ -1,4 +1,4 @@
-"""The run-job workflow under Batch's delivery races and SubmitJob's faults (issue 3, acceptance (c)-(h2)).
+"""The run-job workflow under Batch's delivery races and SubmitJob's faults.
 
 Every case runs through the real ``run_job.asl.json`` and the real handlers in the embedded AWS; the races
 are made certain by the emulator's hold-and-release (a held event or SubmitJob reply waits for a named
@@ -22,9 +22,9 @@ from batch_on_eks.aws.runs_table import RunStore
 from batch_on_eks.models.job_event import BatchJobStateChangeEvent
 from batch_on_eks.models.job_status import JobStatus, is_newer
 from batch_on_eks.models.run import Run
-from batch_on_eks.runs.job_events import handle
+from batch_on_eks.runs.job_events import record_job_event
 from batch_on_eks.runs.submit import submit_and_wait
-from batch_on_eks.runs.validate import validate
+from batch_on_eks.runs.validate import validate_run
 from batch_on_eks.settings import Settings
 from local.embedded_aws import EmbeddedAws
 from tests.integration.run_job_support import RunJobWorld, run_job_world
@@ -173,7 +173,7 @@ def test_terminal_event_released_when_reconcile_starts_still_ends_the_run(
     # stored yet). Signals stay fired once fired, so start this test from fresh ones.
     world.aws.signals.reset()
     job_name = unique("lapse-race")
-    world.aws.faults.events(f"{job_name}_*", hold={"SUCCEEDED": "invoke:ReconcileFunction"})
+    world.aws.faults.events(f"{job_name}_*", hold={"SUCCEEDED": "invoke:ReconcileRunFunction"})
     # When the run goes to its end (a 1 s heartbeat: no event after RUNNING, so it lapses)
     run = Started(world, job_name, echo, heartbeatSeconds=SHORT_HEARTBEAT)
     output = run.output()
@@ -363,7 +363,9 @@ def test_job_events_logic_folds_any_order_to_the_newest_status(
     lifecycle, order, early = case
     # Given a run recorded by the Validate step, and a job id it does not know yet
     run_id = unique("logic")
-    validate(run_id, {"environment": world.environment, "jobName": "logic", "jobDefinition": echo}, settings_)
+    validate_run(
+        run_id, {"environment": world.environment, "jobName": "logic", "jobDefinition": echo}, settings_
+    )
     store = RunStore(settings_.runs_table, settings_.finished_run_ttl_seconds)
     job_id = str(uuid.uuid4())
     try:
@@ -390,11 +392,11 @@ def _fold_case(
     # When the first events arrive before the run knows its job id, the submit step then records it and
     # catches up, and the others arrive after
     for index in order[:early]:
-        assert handle(events[index], settings_) == "kept for the run"
+        assert record_job_event(events[index], settings_) == "kept for the run"
     store.record_job(run_id, job_id, f"arn:aws:batch:us-east-1:123456789012:job/{job_id}")
     submit_and_wait(run_id, f"not-a-live-token-{run_id}", settings_)  # a stale token: nothing to end
     for index in order[early:]:
-        handle(events[index], settings_)
+        record_job_event(events[index], settings_)
     # Then the run holds what folding the arrivals in order gives, which is the newest status delivered
     run = store.get(run_id)
     assert run is not None

@@ -1,4 +1,4 @@
-"""Issue 5: the stack's lifecycle end to end in the embedded AWS (a real kube-apiserver per EKS cluster):
+"""The stack's lifecycle end to end in the embedded AWS (a real kube-apiserver per EKS cluster):
 `sam deploy` provisions the blueprint's environment through the deploy-time custom resource, and
 `sam delete` tears it down through the teardown custom resource before answering CloudFormation, leaving
 nothing behind. Deployed with the deploy-time provisioning on (the embedded AWS's default is off) and the

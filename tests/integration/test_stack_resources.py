@@ -1,5 +1,6 @@
-"""Issue 5: the stack's custom resources, through their handler (StackResourcesFunction) in the embedded AWS,
-each request answered as CloudFormation expects: JSON PUT to the request's ResponseURL (served locally)."""
+"""The stack's custom resources, through their handler (AnswerCustomResourceFunction) in the embedded
+AWS, each request answered as CloudFormation expects: JSON PUT to the request's ResponseURL (served
+locally)."""
 
 from __future__ import annotations
 

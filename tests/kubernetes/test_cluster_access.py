@@ -1,4 +1,4 @@
-"""Provisioning step 3 (DESIGN.md): AWS Batch's namespace, RBAC and aws-auth entries.
+"""Provisioning's Kubernetes step: AWS Batch's namespace, RBAC and aws-auth entries.
 
 The aws-auth edits are pure functions of the mapRoles text, tested as such. Everything else runs against
 a real kube-apiserver with RBAC (``local.kubernetes``): a SubjectAccessReview, answered by the server's

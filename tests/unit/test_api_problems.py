@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from batch_on_eks import request_errors
+from batch_on_eks import errors as domain_errors
 from batch_on_eks.api import problems
 
 
@@ -20,7 +20,7 @@ def _subclasses(kind: type) -> set[type]:
 
 def test_every_request_error_has_its_status() -> None:
     # Given every domain error a request can raise
-    errors = _subclasses(request_errors.RequestError)
+    errors = _subclasses(domain_errors.RequestError)
     # When the mapping is read
     # Then each has a 4xx status: NotFound ones 404, the others 409
     assert errors <= set(problems.STATUS)

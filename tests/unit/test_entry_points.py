@@ -1,4 +1,4 @@
-"""Issue 5, the pure parts of the event entry points and the stack's lifecycle: execution names from event
+"""The pure parts of the event entry points and the stack's lifecycle: execution names from event
 ids, the "Run Finished" event's content, CloudFormation's response body, the stack-deletion decisions, and
 the embedded EventBridge's input transformation (what the schedule rule relies on)."""
 
@@ -10,13 +10,15 @@ from typing import Any
 
 import pytest
 
-from batch_on_eks.aws.environment_listing import EnvironmentSummary
+from batch_on_eks.aws.environments_table import EnvironmentSummary
 from batch_on_eks.models.custom_resource import CustomResourceRequest
+from batch_on_eks.models.environment import EnvironmentStatus
 from batch_on_eks.models.run import Run
 from batch_on_eks.runs.ended import ExecutionEnded, completion_detail, outcome_of
-from batch_on_eks.runs.run_requests import execution_name, run_job_state_machine_arn
 from batch_on_eks.settings import Settings
 from batch_on_eks.stack import custom_resources as stack_lifecycle
+from batch_on_eks.workflows.arns import Workflows
+from batch_on_eks.workflows.execution_names import execution_name
 from local.event_bus import target_input
 
 EVENTS = Path(__file__).resolve().parent.parent / "events"
@@ -46,9 +48,7 @@ def test_an_id_unfit_for_a_name_is_hashed_into_a_valid_one(event_id: str) -> Non
 
 
 def test_the_run_job_state_machine_is_found_from_the_functions_own_arn() -> None:
-    arn = run_job_state_machine_arn(
-        "arn:aws-cn:lambda:cn-north-1:123456789012:function:x-RunRequests", "doeks"
-    )
+    arn = Workflows.of("arn:aws-cn:lambda:cn-north-1:123456789012:function:x-RunRequests", "doeks").run_job
     assert arn == "arn:aws-cn:states:cn-north-1:123456789012:stateMachine:doeks-run-job"
 
 
@@ -187,7 +187,10 @@ def test_the_response_answers_its_request_and_stays_under_cloudformations_size_l
 
 
 def test_the_refusal_names_each_environment_and_the_command_that_removes_it() -> None:
-    live = [EnvironmentSummary("doeks-a", "READY", None), EnvironmentSummary("doeks-b", "FAILED", None)]
+    live = [
+        EnvironmentSummary("doeks-a", EnvironmentStatus.READY, None, None, None),
+        EnvironmentSummary("doeks-b", EnvironmentStatus.FAILED, None, None, None),
+    ]
     teardown = "arn:aws:states:us-east-1:123456789012:stateMachine:doeks-teardown-environment"
     reason = stack_lifecycle.refusal(live, teardown, "us-east-1")
     assert "doeks-a (READY), doeks-b (FAILED)" in reason
@@ -212,7 +215,7 @@ def test_a_delete_that_is_an_updates_cleanup_leaves_the_environments(
 
     monkeypatch.setattr(stack_lifecycle, "environments_to_remove", never)
     # When it is handled
-    stack_lifecycle.handle(request(TeardownEnvironmentsOnDelete="true"), SETTINGS)
+    stack_lifecycle.answer_custom_resource(request(TeardownEnvironmentsOnDelete="true"), SETTINGS)
     # Then the answer is SUCCESS, and nothing was looked at or torn down
     (body,) = sent
     assert body["Status"] == "SUCCESS"

@@ -1,4 +1,4 @@
-"""Log stream naming and the CloudWatch console's deep-link encodings (DESIGN.md, "Log links").
+"""Log stream naming and the CloudWatch console's deep-link encodings.
 
 The console formats are undocumented, so the tests pin exact strings for the blueprint's example and
 decode every link with a decoder written here, independently of the module, to prove nothing is lost.

@@ -6,18 +6,18 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from pydantic import ValidationError
 
-from batch_on_eks.models.run_input import RUN_ID_TAG, RunJobInput, validation_errors
+from batch_on_eks.errors import InvalidInput
+from batch_on_eks.models.run_input import RUN_ID_TAG, RunJobInput
 
 QUEUE_ARN = "arn:aws:batch:us-east-1:123456789012:job-queue/doeks-aws-batch-JQ1_OD"
 MINIMAL = {"environment": "doeks-aws-batch", "jobName": "hello-1"}
 
 
 def errors_of(raw: dict[str, Any]) -> list[dict[str, str]]:
-    with pytest.raises(ValidationError) as caught:
-        RunJobInput.model_validate(raw)
-    return validation_errors(caught.value)
+    with pytest.raises(InvalidInput) as caught:
+        RunJobInput.parse(raw)
+    return caught.value.problems
 
 
 def test_minimal_input_is_valid_with_defaults() -> None:

@@ -1,6 +1,8 @@
 """The control plane's named errors. A Lambda step raises one; its class name is the ``Error`` that the
-state machine's ``Catch``/``Retry`` match and that a failed execution reports, so the names are part of
-the product's interface (documented in the README)."""
+state machine's ``Catch``/``Retry`` match and that a failed execution reports, and the ``code`` the REST API
+answers with, so the names are part of the product's interface (documented in the README and the OpenAPI
+document). The API maps each to its HTTP status in one place (:mod:`batch_on_eks.api.problems`).
+"""
 
 from __future__ import annotations
 
@@ -24,8 +26,46 @@ class InvalidInput(ControlPlaneError):
         return cls([{"field": field, "rule": rule}])
 
 
-class EnvironmentNotReady(ControlPlaneError):
+class RequestError(ControlPlaneError):
+    """A request the control plane refuses because of the state of things (not a malformed input):
+    ``message`` for people, ``field`` the part of the request it is about (None: none in particular)."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class EnvironmentNotFound(RequestError):
+    """No environment of that name was ever provisioned (or its name cannot be one of ours)."""
+
+
+class EnvironmentNotReady(RequestError):
     """The environment exists but is not READY (still provisioning, failed, being deleted)."""
+
+
+class EnvironmentBusy(RequestError):
+    """A provision or teardown execution that is still running holds the environment."""
+
+
+class EnvironmentExists(RequestError):
+    """Provisioning asked for an environment that exists (READY): tear it down first, or use another name."""
+
+
+class EnvironmentDeleted(RequestError):
+    """Teardown asked for an environment whose teardown has already finished."""
+
+
+class RunNotFound(RequestError):
+    """No run (job) with that id: neither the runs table nor the run-job workflow knows it."""
+
+
+class RunFinished(RequestError):
+    """A cancel arrived for a run whose job, or whose execution, has already ended."""
+
+
+class IdempotencyKeyReused(RequestError):
+    """The Idempotency-Key already started an execution with a different request."""
 
 
 class SubmitThrottled(ControlPlaneError):
@@ -38,10 +78,6 @@ class SubmitOutcomeUnknown(ControlPlaneError):
 
 class SubmitRejected(ControlPlaneError):
     """Batch refused the job (a client error other than throttling): retrying would not help."""
-
-
-class EnvironmentBusy(ControlPlaneError):
-    """Another provision or teardown execution is working on the environment."""
 
 
 class WaitBoundExceeded(ControlPlaneError):
@@ -57,8 +93,35 @@ class ResourceNotOwned(ControlPlaneError):
     """A resource with the environment's name exists but does not carry its tag: it is not ours to change."""
 
 
+# AWS saying "slow down": nothing was done, and a later retry may succeed.
+THROTTLING_CODES = frozenset(
+    {"ThrottlingException", "TooManyRequestsException", "ProvisionedThroughputExceededException"}
+)
+
+
 class AwsRequestFailed(ControlPlaneError):
-    """An AWS request failed in a way a retry would not fix; the Cause has AWS's error code and message."""
+    """An AWS request failed in a way its caller did not expect: AWS's error ``code`` and ``reason``, and
+    the operation. The aws layer raises it for every error it does not turn into an answer, so nothing
+    above it sees botocore's exceptions."""
+
+    def __init__(
+        self,
+        operation: str,
+        code: str,
+        reason: str,
+        status: int | None = None,
+        details: dict[str, Any] | None = None,
+    ):
+        super().__init__(f"{operation}: {code}: {reason}")
+        self.operation = operation
+        self.code = code
+        self.reason = reason
+        self.status = status  # the HTTP status: 5xx means AWS may have done it anyway
+        self.details = details or {}  # the whole parsed answer (DynamoDB puts the old item there)
+
+    @property
+    def throttled(self) -> bool:
+        return self.code in THROTTLING_CODES
 
 
 class KubernetesApiError(ControlPlaneError):

@@ -21,7 +21,8 @@ from batch_on_eks.api.schemas import (
     EnvironmentSummary,
     ProvisionRequest,
 )
-from batch_on_eks.environments.requests import EnvironmentRequests
+from batch_on_eks.environments.start import start_provisioning, start_teardown
+from batch_on_eks.environments.status import environment_status, environments_page
 
 router = APIGatewayRouter()
 TAG = "environments"
@@ -42,9 +43,8 @@ EnvironmentName = Annotated[
 ]
 
 
-def _requests() -> EnvironmentRequests:
-    setup = request_context.Setup(router.lambda_context)
-    return EnvironmentRequests(setup.settings, setup.workflows)
+def _setup() -> request_context.Setup:
+    return request_context.Setup(router.lambda_context)
 
 
 @router.post(
@@ -74,10 +74,10 @@ def provision_environment(
     body: Annotated[ProvisionRequest, Body(openapi_examples=PROVISION_EXAMPLES)],
     idempotency_key: IdempotencyKey = None,
 ) -> Response[Accepted]:
-    event = router.current_event
-    result = _requests().provision(
-        body.model_dump(by_alias=True, exclude_unset=True), request_context.origin(event, idempotency_key)
-    )
+    event, setup = router.current_event, _setup()
+    origin = request_context.origin(event, idempotency_key)
+    raw_input = body.model_dump(by_alias=True, exclude_unset=True)
+    result = start_provisioning(raw_input, origin, setup.settings, setup.workflows)
     return request_context.accepted(event, result, f"/environments/{result.id}")
 
 
@@ -90,9 +90,9 @@ def provision_environment(
     responses={**documented_ok("A page of environments."), **documented(HTTPStatus.BAD_REQUEST)},
 )
 def list_environments(limit: PageSize = DEFAULT_PAGE_SIZE, next_token: NextToken = None) -> EnvironmentPage:
-    items, token = _requests().list(limit, next_token)
+    page = environments_page(limit, next_token, _setup().settings)
     return EnvironmentPage(
-        items=[EnvironmentSummary.model_validate(item) for item in items], next_token=token
+        items=[EnvironmentSummary.model_validate(item) for item in page.items], next_token=page.next_token
     )
 
 
@@ -108,7 +108,7 @@ def list_environments(limit: PageSize = DEFAULT_PAGE_SIZE, next_token: NextToken
     },
 )
 def get_environment(name: EnvironmentName) -> EnvironmentDetail:
-    return EnvironmentDetail.model_validate(_requests().get(name))
+    return EnvironmentDetail.model_validate(environment_status(name, _setup().settings))
 
 
 @router.delete(
@@ -135,6 +135,8 @@ def get_environment(name: EnvironmentName) -> EnvironmentDetail:
 def tear_down_environment(
     name: EnvironmentName, idempotency_key: IdempotencyKey = None
 ) -> Response[Accepted]:
-    event = router.current_event
-    result = _requests().teardown(name, request_context.origin(event, idempotency_key))
+    event, setup = router.current_event, _setup()
+    result = start_teardown(
+        name, request_context.origin(event, idempotency_key), setup.settings, setup.workflows
+    )
     return request_context.accepted(event, result, f"/environments/{result.id}")

@@ -27,7 +27,10 @@ from batch_on_eks.api.schemas import (
 )
 from batch_on_eks.models.job_status import JobStatus
 from batch_on_eks.models.run_input import RunJobInput
-from batch_on_eks.runs.requests import JobRequests
+from batch_on_eks.runs.cancel import cancel_run
+from batch_on_eks.runs.log_lines import last_log_lines
+from batch_on_eks.runs.start import start_run
+from batch_on_eks.runs.status import list_runs, run_status
 
 router = APIGatewayRouter()
 TAG = "jobs"
@@ -54,9 +57,8 @@ RUN_JOB_EXAMPLES: dict[str, Any] = {
 RunId = Annotated[str, Path(pattern=RUN_ID_PATTERN, description="The run's id (its execution's name).")]
 
 
-def _requests() -> JobRequests:
-    setup = request_context.Setup(router.lambda_context)
-    return JobRequests(setup.settings, setup.workflows)
+def _setup() -> request_context.Setup:
+    return request_context.Setup(router.lambda_context)
 
 
 @router.post(
@@ -85,10 +87,10 @@ def run_job(
     body: Annotated[RunJobInput, Body(openapi_examples=RUN_JOB_EXAMPLES)],
     idempotency_key: IdempotencyKey = None,
 ) -> Response[Accepted]:
-    event = router.current_event
-    result = _requests().submit(
-        body.model_dump(by_alias=True, exclude_unset=True), request_context.origin(event, idempotency_key)
-    )
+    event, setup = router.current_event, _setup()
+    origin = request_context.origin(event, idempotency_key)
+    raw_input = body.model_dump(by_alias=True, exclude_unset=True)
+    result = start_run(raw_input, origin, setup.settings, setup.workflows)
     return request_context.accepted(event, result, f"/jobs/{result.id}")
 
 
@@ -112,8 +114,8 @@ def list_jobs(
     limit: PageSize = DEFAULT_PAGE_SIZE,
     next_token: NextToken = None,
 ) -> JobPage:
-    items, token = _requests().list(environment, status.value if status else None, limit, next_token)
-    return JobPage(items=[JobSummary.model_validate(item) for item in items], next_token=token)
+    page = list_runs(environment, status.value if status else None, limit, next_token, _setup().settings)
+    return JobPage(items=[JobSummary.model_validate(item) for item in page.items], next_token=page.next_token)
 
 
 @router.get(
@@ -128,7 +130,8 @@ def list_jobs(
     responses={**documented_ok("The run."), **documented(HTTPStatus.BAD_REQUEST, HTTPStatus.NOT_FOUND)},
 )
 def get_job(id: RunId) -> JobDetail:
-    return JobDetail.model_validate(_requests().get(id))
+    setup = _setup()
+    return JobDetail.model_validate(run_status(id, setup.settings, setup.workflows))
 
 
 @router.post(
@@ -155,7 +158,8 @@ def get_job(id: RunId) -> JobDetail:
 )
 def cancel_job(id: RunId) -> Response[Accepted]:
     event = router.current_event
-    result = _requests().cancel(id, request_context.origin(event, None))
+    setup = _setup()
+    result = cancel_run(id, request_context.origin(event, None), setup.settings, setup.workflows)
     return request_context.accepted(event, result, f"/jobs/{result.id}")
 
 
@@ -177,4 +181,5 @@ def get_job_logs(
     id: RunId,
     limit: Annotated[int, Query(ge=1, le=MAX_LOG_LINES, description="How many lines.")] = DEFAULT_LOG_LINES,
 ) -> JobLogs:
-    return JobLogs.model_validate(_requests().log_lines(id, limit))
+    setup = _setup()
+    return JobLogs.model_validate(last_log_lines(id, limit, setup.settings, setup.workflows))

@@ -1,9 +1,6 @@
 """The API's OpenAPI document: generated from the resolver (its routes, parameters and pydantic models),
 served at ``GET /openapi.json``, and committed as ``openapi.json`` at the repository root, where a test
-fails when code and document drift.
-
-    PYTHONPATH=layers/common .venv/bin/python -m batch_on_eks.api.openapi openapi.json          # regenerate
-    PYTHONPATH=layers/common .venv/bin/python -m batch_on_eks.api.openapi --check openapi.json  # compare
+fails when code and document drift (``make openapi`` regenerates it: ``scripts/openapi_document.py``).
 
 Powertools documents a 422 on every operation for validation errors; this API answers them with 400 (one
 status for every schema violation, documented per operation), so the 422 entries and the schemas only they
@@ -12,11 +9,8 @@ use are taken out of the generated document.
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
@@ -87,25 +81,3 @@ def document_text(app: APIGatewayRestResolver) -> str:
 def served(app: APIGatewayRestResolver) -> dict[str, Any]:
     """Generated once per Lambda container (it walks every model), on the first request for it."""
     return document(app)
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Write (or --check) the API's committed OpenAPI document.")
-    parser.add_argument("path", type=Path, nargs="?", default=Path("openapi.json"))
-    parser.add_argument("--check", action="store_true", help="exit 1 if the file differs from the code's")
-    options = parser.parse_args(argv)
-    from batch_on_eks.api.resolver import app
-
-    text = document_text(app)
-    if options.check:
-        current = options.path.read_text(encoding="utf-8") if options.path.exists() else ""
-        if current != text:
-            print(f"{options.path} is not what the code generates: regenerate it", file=sys.stderr)
-            return 1
-        return 0
-    options.path.write_text(text, encoding="utf-8")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -39,12 +39,6 @@ def find(path: str) -> tuple[str, dict[str, str]] | None:
     return None
 
 
-def allowed_methods(path: str) -> tuple[str, ...]:
-    """The methods the route at ``path`` answers; empty when no route is there."""
-    found = find(path)
-    return METHODS[found[0]] if found else ()
-
-
 def openapi_path(route: str) -> str:
     """``/jobs/<id>`` as OpenAPI (and API Gateway) write it: ``/jobs/{id}``."""
     return re.sub(r"<(\w+)>", r"{\1}", route)

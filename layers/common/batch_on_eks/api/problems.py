@@ -20,28 +20,25 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestValidationError,
 )
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
-from botocore.exceptions import ClientError
 
-from batch_on_eks import request_errors
+from batch_on_eks import errors
 from batch_on_eks.api import paths
 from batch_on_eks.api.schemas import ErrorBody
-from batch_on_eks.errors import InvalidInput
+from batch_on_eks.errors import AwsRequestFailed, InvalidInput, RequestError
 from batch_on_eks.observability import logger
 
 # Domain outcomes -> status; the error's class name is its ``code``.
 STATUS: dict[type[Exception], HTTPStatus] = {
     InvalidInput: HTTPStatus.BAD_REQUEST,
-    request_errors.EnvironmentNotFound: HTTPStatus.NOT_FOUND,
-    request_errors.RunNotFound: HTTPStatus.NOT_FOUND,
-    request_errors.EnvironmentExists: HTTPStatus.CONFLICT,
-    request_errors.EnvironmentBusy: HTTPStatus.CONFLICT,
-    request_errors.EnvironmentDeleted: HTTPStatus.CONFLICT,
-    request_errors.EnvironmentNotReady: HTTPStatus.CONFLICT,
-    request_errors.RunFinished: HTTPStatus.CONFLICT,
-    request_errors.IdempotencyKeyReused: HTTPStatus.CONFLICT,
+    errors.EnvironmentNotFound: HTTPStatus.NOT_FOUND,
+    errors.RunNotFound: HTTPStatus.NOT_FOUND,
+    errors.EnvironmentExists: HTTPStatus.CONFLICT,
+    errors.EnvironmentBusy: HTTPStatus.CONFLICT,
+    errors.EnvironmentDeleted: HTTPStatus.CONFLICT,
+    errors.EnvironmentNotReady: HTTPStatus.CONFLICT,
+    errors.RunFinished: HTTPStatus.CONFLICT,
+    errors.IdempotencyKeyReused: HTTPStatus.CONFLICT,
 }
-# AWS saying "slow down" is not the caller's fault, nor ours: 503, to retry later.
-_THROTTLED = {"ThrottlingException", "TooManyRequestsException", "ProvisionedThroughputExceededException"}
 
 
 def error_response(
@@ -98,7 +95,7 @@ def _invalid_input(error: InvalidInput) -> Response[Any]:
     return error_response(HTTPStatus.BAD_REQUEST, "InvalidInput", message, problems[0].get("field"))
 
 
-def _request_error(error: request_errors.RequestError) -> Response[Any]:
+def _request_error(error: RequestError) -> Response[Any]:
     status = next((s for kind, s in STATUS.items() if isinstance(error, kind)), HTTPStatus.BAD_REQUEST)
     return error_response(status, type(error).__name__, error.message, error.field)
 
@@ -133,7 +130,8 @@ def not_found(method: str, path: str) -> Response[Any]:
 
 
 def _unexpected(error: Exception) -> Response[Any]:
-    if isinstance(error, ClientError) and error.response["Error"]["Code"] in _THROTTLED:
+    # AWS saying "slow down" is not the caller's fault, nor ours: 503, to retry later.
+    if isinstance(error, AwsRequestFailed) and error.throttled:
         return error_response(
             HTTPStatus.SERVICE_UNAVAILABLE,
             "ServiceUnavailable",
@@ -161,8 +159,8 @@ def install(app: APIGatewayRestResolver) -> None:
     def _on_invalid_input(error: InvalidInput) -> Response[Any]:
         return _invalid_input(error)
 
-    @app.exception_handler(request_errors.RequestError)
-    def _on_request_error(error: request_errors.RequestError) -> Response[Any]:
+    @app.exception_handler(RequestError)
+    def _on_request_error(error: RequestError) -> Response[Any]:
         return _request_error(error)
 
     @app.exception_handler(NotFoundError)

@@ -117,7 +117,7 @@ def _not_an_object(body: str) -> Response[Any] | None:
     )
 
 
-def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
+def answer_api_request(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Answer one API Gateway (REST, proxy) event."""
     refused = _refusal(event)
     if refused is not None:

@@ -4,13 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from batch_on_eks.aws.clients import client, client_without_retries
-from batch_on_eks.errors import SubmitOutcomeUnknown, SubmitRejected, SubmitThrottled
+from batch_on_eks.errors import AwsRequestFailed, SubmitOutcomeUnknown, SubmitRejected, SubmitThrottled
 from batch_on_eks.models.job_event import BatchJobDetail
-
-_THROTTLED = {"TooManyRequestsException", "ThrottlingException"}
 
 
 def submit_job(request: dict[str, Any]) -> tuple[str, str]:
@@ -22,28 +18,15 @@ def submit_job(request: dict[str, Any]) -> tuple[str, str]:
     """
     try:
         response = client_without_retries("batch").submit_job(**request)
-    except ClientError as error:
-        code = error.response["Error"]["Code"]
-        if code in _THROTTLED:
+    except AwsRequestFailed as error:
+        if error.throttled:
             raise SubmitThrottled(f"SubmitJob throttled: {error}") from error
-        if error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 400) >= 500:
+        if (error.status or 400) >= 500:
             raise SubmitOutcomeUnknown(
                 f"SubmitJob failed on the server side; the job may exist: {error}"
             ) from error
-        message = error.response["Error"].get("Message", str(error))
-        raise SubmitRejected(f"Batch refused the job ({code}): {message}") from error
+        raise SubmitRejected(f"Batch refused the job ({error.code}): {error.reason or error}") from error
     return str(response["jobId"]), str(response["jobArn"])
-
-
-def active_job_definition(name: str) -> dict[str, Any] | None:
-    """The ACTIVE job definition ``name`` (a name: its latest revision; ``name:revision``; or an ARN)."""
-    batch = client("batch")
-    if ":" in name:  # name:revision or an ARN
-        found = batch.describe_job_definitions(jobDefinitions=[name])["jobDefinitions"]
-    else:
-        found = batch.describe_job_definitions(jobDefinitionName=name, status="ACTIVE")["jobDefinitions"]
-    active = [d for d in found if d.get("status", "ACTIVE") == "ACTIVE"]
-    return max(active, key=lambda d: int(d.get("revision", 0)), default=None)
 
 
 def find_job_by_name(queue_arn: str, job_name: str) -> tuple[str, str] | None:

@@ -1,6 +1,9 @@
 """boto3 clients, created once per Lambda container (on first use, not at import: cold starts stay small).
 
-Only the adapters call this module.
+Only the aws layer calls this module. Every error AWS answers leaves a client as
+:class:`~batch_on_eks.errors.AwsRequestFailed` (raised from botocore's ``after-call`` event, before botocore
+would raise its own ``ClientError``): so the layer's modules turn the codes they expect into answers, and
+nothing above the layer ever sees a botocore exception.
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
+
+from batch_on_eks.errors import AwsRequestFailed
 
 
 def signing_identity() -> str | None:
@@ -35,10 +40,25 @@ def table(name: str) -> Any:
     return _table(name, signing_identity())
 
 
+def _raise_ours(
+    http_response: Any, parsed: dict[str, Any], model: Any, context: dict[str, Any], **_: Any
+) -> None:
+    if http_response.status_code < 300:
+        return
+    error = parsed.get("Error") or {}
+    code = context.get("error_code_override") or error.get("Code") or str(http_response.status_code)
+    raise AwsRequestFailed(
+        model.name, str(code), str(error.get("Message", "")), http_response.status_code, parsed
+    )
+
+
 @cache
 def _session(_identity: str | None) -> boto3.session.Session:
     # Not boto3's default session: it keeps the first credentials it resolved, whoever asks later.
-    return boto3.session.Session()
+    session = boto3.session.Session()
+    # Clients copy the session's event handlers when they are created: every client of it raises ours.
+    session.events.register("after-call", _raise_ours)
+    return session
 
 
 @cache

@@ -1,7 +1,7 @@
 """CloudFormation: answer a custom resource request, and read the stack's status.
 
 The answer is an HTTP PUT of JSON to the request's presigned ``ResponseURL`` (an S3 URL on AWS): not a
-boto3 call, but still a call out of the process, so it lives here with the other adapters.
+boto3 call, but still a call out of the process, so it lives here with the rest of the aws layer.
 """
 
 from __future__ import annotations
@@ -13,9 +13,8 @@ import urllib.request
 from typing import Any
 from urllib.parse import urlsplit
 
-from botocore.exceptions import ClientError
-
 from batch_on_eks.aws.clients import client
+from batch_on_eks.errors import AwsRequestFailed
 
 _ATTEMPTS = 3
 
@@ -45,8 +44,8 @@ def stack_status(stack_id: str) -> str | None:
     """The stack's status (``DELETE_IN_PROGRESS``...), or None when CloudFormation does not know the stack."""
     try:
         stacks = client("cloudformation").describe_stacks(StackName=stack_id)["Stacks"]
-    except ClientError as error:
-        if error.response["Error"]["Code"] == "ValidationError":  # "Stack with id ... does not exist"
+    except AwsRequestFailed as error:
+        if error.code == "ValidationError":  # "Stack with id ... does not exist"
             return None
         raise
     return str(stacks[0]["StackStatus"]) if stacks else None

@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from batch_on_eks.aws.clients import client
+from batch_on_eks.errors import AwsRequestFailed
 
 # StopExecution's cause is at most 32,768 characters.
 _MAX_CAUSE = 32_768
@@ -54,8 +53,8 @@ def start(state_machine_arn: str, name: str, execution_input: dict[str, Any]) ->
         response = client("stepfunctions").start_execution(
             stateMachineArn=state_machine_arn, name=name, input=json.dumps(execution_input)
         )
-    except ClientError as error:
-        if error.response["Error"]["Code"] != "ExecutionAlreadyExists":
+    except AwsRequestFailed as error:
+        if error.code != "ExecutionAlreadyExists":
             raise
         return Started(execution_arn(state_machine_arn, name), new=False)
     return Started(str(response["executionArn"]), new=True)
@@ -78,8 +77,8 @@ def describe(arn: str) -> Execution | None:
     """The execution, or None when there is none of that ARN."""
     try:
         found = client("stepfunctions").describe_execution(executionArn=arn)
-    except ClientError as error:
-        if error.response["Error"]["Code"] == "ExecutionDoesNotExist":
+    except AwsRequestFailed as error:
+        if error.code == "ExecutionDoesNotExist":
             return None
         raise
     return Execution(
@@ -106,9 +105,8 @@ def stop(arn: str, error: str, cause: str) -> bool:
     """Stop a running execution; False when it had already ended (or does not exist)."""
     try:
         client("stepfunctions").stop_execution(executionArn=arn, error=error, cause=cause[:_MAX_CAUSE])
-    except ClientError as failure:
-        code = failure.response["Error"]["Code"]
-        if code in ("ExecutionDoesNotExist", "ExecutionNotRunning", "ValidationException"):
+    except AwsRequestFailed as failure:
+        if failure.code in ("ExecutionDoesNotExist", "ExecutionNotRunning", "ValidationException"):
             return False
         raise
     return True

@@ -1,4 +1,5 @@
-"""DynamoDB's values as plain JSON values: the resource layer reads every number as a Decimal."""
+"""DynamoDB's items for the tables' modules: values as plain JSON values (the resource layer reads every
+number as a Decimal), and the projection of a listing."""
 
 from __future__ import annotations
 
@@ -17,3 +18,9 @@ def plain(value: Any) -> Any:
     if isinstance(value, set):
         return sorted(plain(item) for item in value)
     return value
+
+
+def projection(fields: tuple[str, ...]) -> dict[str, Any]:
+    """A ProjectionExpression through placeholders (``name`` and ``status`` are DynamoDB reserved words)."""
+    names = {f"#p{i}": field for i, field in enumerate(fields)}
+    return {"ProjectionExpression": ", ".join(names), "ExpressionAttributeNames": names}

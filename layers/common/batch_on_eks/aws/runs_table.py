@@ -12,12 +12,15 @@ import time
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
-from botocore.exceptions import ClientError
 
+from batch_on_eks.aws import page_tokens
 from batch_on_eks.aws.clients import table
+from batch_on_eks.aws.items import plain, projection
+from batch_on_eks.errors import AwsRequestFailed
 from batch_on_eks.models.job_event import BatchJobDetail
 from batch_on_eks.models.job_status import JobStatus, is_newer
-from batch_on_eks.models.run import Run, TimelineEntry
+from batch_on_eks.models.page import Page
+from batch_on_eks.models.run import Run, RunSummary, TimelineEntry
 
 EARLY_EVENT_TTL_SECONDS = 86400
 _RUN = "run"
@@ -29,8 +32,59 @@ def _detail_json(detail: BatchJobDetail) -> str:
     return json.dumps(detail.to_dict(), separators=(",", ":"), ensure_ascii=False)
 
 
-def _conditional_failed(error: ClientError) -> bool:
-    return bool(error.response["Error"]["Code"] == "ConditionalCheckFailedException")
+def _conditional_failed(error: AwsRequestFailed) -> bool:
+    return error.code == "ConditionalCheckFailedException"
+
+
+def _timeline_item(entry: TimelineEntry) -> dict[str, Any]:
+    return {"status": entry.status.value, "at": entry.at, "attempt": entry.attempt, "source": entry.source}
+
+
+def _run(raw: dict[str, Any]) -> Run:
+    """A run from its item (camelCase attributes)."""
+    item = plain(raw)
+    return Run(
+        run_id=item["runId"],
+        environment=item["environment"],
+        cluster_name=item["clusterName"],
+        namespace=item["namespace"],
+        queue_arn=item["queueArn"],
+        job_definition=item["jobDefinition"],
+        job_name=item["jobName"],
+        submit_request=item["submitRequest"],
+        created_at=item["createdAt"],
+        deadline=item["deadline"],
+        runnable_limit_seconds=item["runnableLimitSeconds"],
+        heartbeat_seconds=item["heartbeatSeconds"],
+        container_name=item.get("containerName"),
+        task_token=item.get("taskToken"),
+        submit_claimed_at=item.get("submitClaimedAt"),
+        job_id=item.get("jobId"),
+        job_status=JobStatus(item["jobStatus"]) if item.get("jobStatus") else None,
+        job_attempts=item.get("jobAttempts", 0),
+        status_reason=item.get("statusReason") or None,
+        runnable_since=item.get("runnableSince"),
+        last_detail=json.loads(item["lastDetail"]) if item.get("lastDetail") else None,
+        timeline=[
+            TimelineEntry(JobStatus(e["status"]), int(e["at"]), int(e["attempt"]), str(e["source"]))
+            for e in item.get("timeline", [])
+        ],
+        child_events=item.get("childEvents", {}),
+        cancel_requested=item.get("cancelRequested"),
+    )
+
+
+# The attributes a listing reads: enough to pick one, not the whole record.
+_SUMMARY_FIELDS = (
+    "runId",
+    "environment",
+    "jobName",
+    "jobId",
+    "jobStatus",
+    "createdAt",
+    "statusCreatedAt",
+    "kind",
+)
 
 
 class RunStore:
@@ -64,7 +118,7 @@ class RunStore:
             item["containerName"] = run.container_name
         try:
             self.table.put_item(Item=item, ConditionExpression="attribute_not_exists(runId)")
-        except ClientError as error:
+        except AwsRequestFailed as error:
             if not _conditional_failed(error):
                 raise
         existing = self.get(run.run_id)
@@ -73,7 +127,7 @@ class RunStore:
 
     def get(self, run_id: str) -> Run | None:
         item = self.table.get_item(Key={"runId": run_id}, ConsistentRead=True).get("Item")
-        return Run.from_item(item) if item and item.get("kind") == _RUN else None
+        return _run(item) if item and item.get("kind") == _RUN else None
 
     def find_by_job_id(self, job_id: str) -> Run | None:
         items = self.table.query(IndexName="ByJobId", KeyConditionExpression=Key("jobId").eq(job_id))["Items"]
@@ -98,7 +152,7 @@ class RunStore:
                 ExpressionAttributeValues={":now": int(time.time() * 1000)},
             )
             return True
-        except ClientError as error:
+        except AwsRequestFailed as error:
             if _conditional_failed(error):
                 return False
             raise
@@ -131,9 +185,7 @@ class RunStore:
         """
         # the attempt a status belongs to: a terminal report counts its own attempt among the finished ones
         attempt = detail.finished_attempts if detail.status.is_terminal else detail.finished_attempts + 1
-        entry = TimelineEntry(
-            status=detail.status, at=at_ms, attempt=max(attempt, 1), source=source
-        ).to_item()
+        entry = _timeline_item(TimelineEntry(detail.status, at_ms, max(attempt, 1), source))
         try:
             self.table.update_item(
                 Key={"runId": run_id},
@@ -141,7 +193,7 @@ class RunStore:
                 ConditionExpression="attribute_exists(runId) AND NOT contains(seenEvents, :id)",
                 ExpressionAttributeValues={":entry": [entry], ":ids": {event_id}, ":id": event_id},
             )
-        except ClientError as error:
+        except AwsRequestFailed as error:
             if not _conditional_failed(error):
                 raise
             return self.get(run_id)  # a duplicate (or no such run)
@@ -185,7 +237,7 @@ class RunStore:
                     ExpressionAttributeValues=values,
                 )
                 return self.get(run_id)
-            except ClientError as error:
+            except AwsRequestFailed as error:
                 if not _conditional_failed(error):
                     raise  # a concurrent writer moved the status: read again and compare again
 
@@ -199,9 +251,49 @@ class RunStore:
                 ExpressionAttributeNames={"#status": status.value},
                 ExpressionAttributeValues={":one": 1, ":ids": {event_id}, ":id": event_id},
             )
-        except ClientError as error:
+        except AwsRequestFailed as error:
             if not _conditional_failed(error):
                 raise
+
+    def page_of_environment(
+        self, environment: str, status: JobStatus | None, limit: int, next_token: str | None
+    ) -> Page[RunSummary]:
+        """Runs of ``environment`` (those whose job is in ``status`` only, if given) from the ByEnvironment
+        index: grouped by the job's status, newest first within each."""
+        start_key = page_tokens.decode(
+            next_token,
+            {
+                "runId": lambda _value: True,
+                "environment": lambda value: value == environment,
+                "statusCreatedAt": lambda value: status is None or value.startswith(f"{status.value}#"),
+            },
+        )
+        condition = Key("environment").eq(environment)
+        if status is not None:
+            condition = condition & Key("statusCreatedAt").begins_with(f"{status.value}#")
+        request: dict[str, Any] = {
+            "IndexName": "ByEnvironment",
+            "KeyConditionExpression": condition,
+            "ScanIndexForward": False,
+            "Limit": limit,
+            **projection(_SUMMARY_FIELDS),
+        }
+        if start_key is not None:
+            request["ExclusiveStartKey"] = start_key
+        response = self.table.query(**request)
+        items = [plain(item) for item in response.get("Items", []) if item.get("kind", _RUN) == _RUN]
+        summaries = [
+            RunSummary(
+                run_id=item["runId"],
+                environment=item["environment"],
+                job_name=item.get("jobName"),
+                job_id=item.get("jobId"),
+                job_status=JobStatus(item["jobStatus"]) if item.get("jobStatus") else None,
+                created_at=item.get("createdAt"),
+            )
+            for item in items
+        ]
+        return Page(summaries, page_tokens.encode(response.get("LastEvaluatedKey")))
 
     # -- events that came before the run knew its job --------------------------------------------------------
     def keep_early_event(self, detail: BatchJobDetail, event_id: str, at_ms: int) -> None:

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from batch_on_eks.aws.clients import client
+from batch_on_eks.errors import AwsRequestFailed
 from batch_on_eks.observability import logger
 
 _STALE = {"TaskTimedOut", "InvalidToken", "TaskDoesNotExist"}
@@ -20,11 +19,11 @@ def _send(operation: str, **kwargs: Any) -> bool:
     try:
         getattr(client("stepfunctions"), operation)(**kwargs)
         return True
-    except ClientError as error:
-        code = error.response["Error"]["Code"]
-        if code in _STALE:
+    except AwsRequestFailed as error:
+        if error.code in _STALE:
             logger.info(
-                "task token no longer answers; the run moved on", extra={"operation": operation, "code": code}
+                "task token no longer answers; the run moved on",
+                extra={"operation": operation, "code": error.code},
             )
             return False
         raise

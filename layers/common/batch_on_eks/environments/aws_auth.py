@@ -1,4 +1,5 @@
-"""Edits to the ``mapRoles`` of the ``kube-system/aws-auth`` ConfigMap, as pure functions of its text.
+"""The ``kube-system/aws-auth`` ConfigMap: edits to its ``mapRoles``, as pure functions of its text, and
+their read-modify-write through the cluster's API.
 
 aws-auth is shared: the managed node group's own mapping lives there (lose it and the nodes can no
 longer join), and people add theirs. So an edit only ever appends entries, or removes entries it is
@@ -10,15 +11,27 @@ PyYAML is imported inside the functions that parse: only the provisioning step p
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
-from batch_on_eks.errors import AwsAuthConflict
+from batch_on_eks.aws.kubernetes import KubernetesApi, resource_path
+from batch_on_eks.environments.kubernetes_objects import (
+    CREATED_BY,
+    CREATED_BY_VALUE,
+    MANAGED_BY_LABEL,
+    MAX_WRITE_ROUNDS,
+    still_conflicting,
+)
+from batch_on_eks.errors import AwsAuthConflict, KubernetesApiError
 
 BATCH_SERVICE_ROLE = "AWSServiceRoleForBatch"
 BATCH_USERNAME = "aws-batch"
 NODE_USERNAME = "system:node:{{EC2PrivateDNSName}}"
 NODE_GROUPS = ("system:bootstrappers", "system:nodes")
+AWS_AUTH = ("kube-system", "aws-auth")
+# On aws-auth: the mapRoles entries we added, as JSON.
+ADDED_MAP_ROLES = "batch-on-eks/added-map-roles"
 
 
 @dataclass(frozen=True)
@@ -144,3 +157,118 @@ def _loads(text: str) -> Any:
         return yaml.safe_load(text)
     except yaml.YAMLError:
         return None
+
+
+def add_to_aws_auth(api: KubernetesApi, wanted: tuple[RoleMapping, ...]) -> dict[str, Any]:
+    """Read-modify-write of aws-auth: our entries appended if missing, nothing else touched, no write
+    when nothing changes; created (with only our entries) when the cluster has none."""
+    namespace, name = AWS_AUTH
+    path = resource_path("v1", "configmaps", name, namespace)
+    for _ in range(MAX_WRITE_ROUNDS):
+        config_map = api.get(path)
+        if config_map is None:
+            text, added = add_mappings(None, wanted)
+            body = {
+                "apiVersion": "v1",
+                "kind": "ConfigMap",
+                "metadata": {
+                    "name": name,
+                    "namespace": namespace,
+                    "labels": dict(MANAGED_BY_LABEL),
+                    "annotations": {CREATED_BY: CREATED_BY_VALUE, ADDED_MAP_ROLES: _annotation(added)},
+                },
+                "data": {"mapRoles": text or ""},
+            }
+            try:
+                created = api.create(resource_path("v1", "configmaps", namespace=namespace), body)
+            except KubernetesApiError as error:
+                if error.status != 409:
+                    raise
+                continue  # created by someone else meanwhile: edit theirs
+            return _aws_auth_record(created, added)
+        metadata = config_map.setdefault("metadata", {})
+        annotations = metadata.get("annotations") or {}
+        text = (config_map.get("data") or {}).get("mapRoles")
+        new_text, added = add_mappings(text, wanted)
+        entries = parse_map_roles(new_text if new_text is not None else text)
+        listed = [m for m in _listed(annotations) if any(m.same_as(e) for e in entries)]
+        ours = listed + [m for m in added if m not in listed]
+        if new_text is None and annotations.get(ADDED_MAP_ROLES) == _annotation(ours):
+            return _aws_auth_record(config_map, ours)
+        if new_text is not None:
+            config_map["data"] = {**(config_map.get("data") or {}), "mapRoles": new_text}
+        metadata["annotations"] = {**annotations, ADDED_MAP_ROLES: _annotation(ours)}
+        try:
+            written = api.replace(path, config_map)
+        except KubernetesApiError as error:
+            if error.status != 409:
+                raise
+            continue
+        return _aws_auth_record(written, ours)
+    raise still_conflicting(path)
+
+
+def remove_from_aws_auth(api: KubernetesApi, recorded: dict[str, Any]) -> None:
+    """Our entries out of aws-auth, every other entry kept; aws-auth itself deleted only when we created
+    it and nothing else is left in it."""
+    ours = tuple(RoleMapping.from_dict(entry) for entry in recorded.get("addedMapRoles") or [])
+    namespace, name = AWS_AUTH
+    path = resource_path("v1", "configmaps", name, namespace)
+    for _ in range(MAX_WRITE_ROUNDS):
+        config_map = api.get(path)
+        if config_map is None:
+            return
+        metadata = config_map.setdefault("metadata", {})
+        annotations = dict(metadata.get("annotations") or {})
+        data = dict(config_map.get("data") or {})
+        new_text = remove_mappings(data.get("mapRoles"), ours)
+        still_listed = [m for m in _listed(annotations) if m not in ours]
+        if still_listed:
+            annotations[ADDED_MAP_ROLES] = _annotation(still_listed)
+        else:
+            annotations.pop(ADDED_MAP_ROLES, None)
+        if new_text is not None:
+            data["mapRoles"] = new_text
+        left = {key: value for key, value in data.items() if str(value).strip() not in ("", "[]")}
+        if recorded.get("configMapCreated") and not left and metadata.get("uid") == recorded.get("uid"):
+            try:
+                api.delete(path, uid=recorded.get("uid"))
+            except KubernetesApiError as error:
+                if error.status != 409:
+                    raise
+                continue
+            return
+        if new_text is None and annotations == (metadata.get("annotations") or {}):
+            return
+        config_map["data"] = data
+        metadata["annotations"] = annotations
+        try:
+            api.replace(path, config_map)
+        except KubernetesApiError as error:
+            if error.status != 409:
+                raise
+            continue
+        return
+    raise still_conflicting(path)
+
+
+def _aws_auth_record(config_map: dict[str, Any], ours: list[RoleMapping]) -> dict[str, Any]:
+    metadata = config_map["metadata"]
+    return {
+        "configMapCreated": (metadata.get("annotations") or {}).get(CREATED_BY) == CREATED_BY_VALUE,
+        "uid": metadata["uid"],
+        "addedMapRoles": [mapping.as_dict() for mapping in ours],
+    }
+
+
+def _annotation(mappings: list[RoleMapping]) -> str:
+    return json.dumps([m.as_dict() for m in mappings], separators=(",", ":"))
+
+
+def _listed(annotations: dict[str, Any]) -> list[RoleMapping]:
+    """The entries aws-auth's annotation says we added (an unreadable annotation lists none)."""
+    try:
+        listed = json.loads(annotations.get(ADDED_MAP_ROLES) or "[]")
+        return [RoleMapping.from_dict(entry) for entry in listed]
+    except (ValueError, TypeError, KeyError):
+        return []

@@ -1,6 +1,6 @@
-"""The Batch steps of provisioning and teardown (DESIGN.md, "Provision an environment" steps 3 and 4, and
-"Tear down"): Batch's service-linked role, the on-demand and Spot compute environments, their job queues
-and the hello-world job definition; and their removal, queues first, in the order Batch requires.
+"""The Batch steps of provisioning and teardown: Batch's service-linked role, the on-demand and Spot compute
+environments, their job queues and the hello-world job definition; and their removal, queues first, in the
+order Batch requires.
 """
 
 from __future__ import annotations
@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from batch_on_eks.aws import batch_resources as batch
-from batch_on_eks.aws import eks as eks_cluster
-from batch_on_eks.environments.steps import Step, StepEvent, StepResult, check_result
+from batch_on_eks.aws import eks
+from batch_on_eks.aws.environments_table import EnvironmentStore
+from batch_on_eks.environments.steps import Step, StepEvent, StepResult, check_result, run_step
 from batch_on_eks.errors import ResourceFailed, ResourceNotOwned
 from batch_on_eks.models.environment_names import (
     ENVIRONMENT_TAG,
@@ -22,7 +23,8 @@ from batch_on_eks.models.environment_names import (
 )
 from batch_on_eks.models.environment_names import compute_environment_name as ce_name
 from batch_on_eks.models.environment_names import job_queue_name as queue_name
-from batch_on_eks.settings import ProvisioningSettings
+from batch_on_eks.models.resources import AwsResource
+from batch_on_eks.settings import ProvisioningSettings, Settings
 
 # Jobs that cannot start for these reasons would wait RUNNABLE for ever: the queue cancels them after
 # ``RUNNABLE_LIMIT_SECONDS`` (Batch's minimum is 600). The reasons are Batch's own names.
@@ -50,8 +52,8 @@ HELLO_WORLD_RETRY = {
 }
 
 
-def _owned(found: dict[str, Any] | None, environment: str, what: str) -> dict[str, Any] | None:
-    if found is not None and found["tags"].get(ENVIRONMENT_TAG) != environment:
+def _owned(found: AwsResource | None, environment: str, what: str) -> AwsResource | None:
+    if found is not None and found.tags.get(ENVIRONMENT_TAG) != environment:
         raise ResourceNotOwned(
             f"{what} exists but is not tagged {ENVIRONMENT_TAG}={environment}: not ours, left alone"
         )
@@ -64,11 +66,11 @@ class _Removable:
 
     what: str
     names: Callable[[str], list[str]]
-    describe: Callable[[str], dict[str, Any] | None]
+    describe: Callable[[str], AwsResource | None]
     disable: Callable[[str], None]
     delete: Callable[[str], None]
 
-    def existing(self, environment: str) -> list[dict[str, Any]]:
+    def existing(self, environment: str) -> list[AwsResource]:
         found = []
         for name in self.names(environment):
             item = _owned(self.describe(name), environment, f"{self.what} {name}")
@@ -76,9 +78,9 @@ class _Removable:
                 found.append(item)
         return found
 
-    def present(self, environment: str) -> list[dict[str, Any]]:
+    def present(self, environment: str) -> list[AwsResource]:
         # Batch lists a deleted queue or compute environment as DELETED for a while.
-        return [f for f in self.existing(environment) if f["status"] != "DELETED"]
+        return [f for f in self.existing(environment) if f.status != "DELETED"]
 
 
 _QUEUES = _Removable(
@@ -95,6 +97,13 @@ _COMPUTE_ENVIRONMENTS = _Removable(
     batch.disable_compute_environment,
     batch.delete_compute_environment,
 )
+
+
+def batch_step(
+    event: dict[str, Any], settings: Settings, provisioning: ProvisioningSettings
+) -> dict[str, Any]:
+    """One Batch action of the provision or teardown workflow, named by the event."""
+    return run_step(BatchSteps(provisioning).actions(), event, EnvironmentStore(settings.environments_table))
 
 
 class BatchSteps:
@@ -126,7 +135,7 @@ class BatchSteps:
         kind = queue_kind(str(event.kind))
         ce = ce_name(name, kind)
         if _owned(batch.describe_compute_environment(ce), name, f"compute environment {ce}") is None:
-            cluster = eks_cluster.describe_cluster(name)
+            cluster = eks.describe_cluster(name)
             if cluster is None:
                 raise ResourceFailed(f"EKS cluster {name} is gone: no compute environment without it")
             batch.create_compute_environment(
@@ -147,7 +156,7 @@ class BatchSteps:
                     },
                     # The namespace from the input: the one RBAC and aws-auth were set up for.
                     "eksConfiguration": {
-                        "eksClusterArn": cluster["arn"],
+                        "eksClusterArn": cluster.arn,
                         "kubernetesNamespace": config["namespace"],
                     },
                     "tags": environment_tags(name),
@@ -163,14 +172,12 @@ class BatchSteps:
         found = batch.describe_compute_environment(ce)
         if found is None:
             raise ResourceFailed(f"compute environment {ce} disappeared while being created")
-        if found["status"] == "INVALID":
-            raise ResourceFailed(
-                f"compute environment {ce} INVALID: {found.get('statusReason') or 'no reason given'}"
-            )
-        result = check_result(event, found["status"] == "VALID", f"compute environment {ce}", found["status"])
+        if found.status == "INVALID":
+            raise ResourceFailed(f"compute environment {ce} INVALID: {found.why}")
+        result = check_result(event, found.status == "VALID", f"compute environment {ce}", found.status)
         if result.output["ready"]:
             return StepResult(
-                result.output, {f"{kind.role}ComputeEnvironmentArn": found["arn"]}, result.timeline
+                result.output, {f"{kind.role}ComputeEnvironmentArn": found.arn}, result.timeline
             )
         return result
 
@@ -202,7 +209,7 @@ class BatchSteps:
                 found = batch.describe_job_queue(queue)
                 if found is None:
                     raise ResourceFailed(f"job queue {queue} was created but cannot be described")
-            arns[kind.role] = found["arn"]
+            arns[kind.role] = found.arn
         return StepResult(
             output={"jobQueues": arns},
             resources={"jobQueues": arns},
@@ -214,12 +221,12 @@ class BatchSteps:
         definition = hello_world_job_definition(name)
         wanted = {"podProperties": {"containers": [HELLO_WORLD_CONTAINER]}}
         for active in batch.active_job_definitions(definition):
-            ours = active["tags"].get(ENVIRONMENT_TAG) == name
-            containers = (active.get("eksProperties") or {}).get("podProperties", {}).get("containers") or []
-            if ours and _same_containers(containers) and _same_retry(active.get("retryStrategy")):
+            ours = active.tags.get(ENVIRONMENT_TAG) == name
+            containers = (active.eks_properties or {}).get("podProperties", {}).get("containers") or []
+            if ours and _same_containers(containers) and _same_retry(active.retry_strategy):
                 # A re-run: this revision is what we would register, so no new one.
                 return StepResult(
-                    resources={"jobDefinitionArn": active["arn"]}, timeline=f"{definition} present"
+                    resources={"jobDefinitionArn": active.arn}, timeline=f"{definition} present"
                 )
         arn = batch.register_job_definition(
             {
@@ -236,9 +243,9 @@ class BatchSteps:
         definition = hello_world_job_definition(event.name)
         removed = []
         for active in batch.active_job_definitions(definition):
-            if active["tags"].get(ENVIRONMENT_TAG) == event.name:
-                batch.deregister_job_definition(active["arn"])
-                removed.append(active["arn"])
+            if active.tags.get(ENVIRONMENT_TAG) == event.name:
+                batch.deregister_job_definition(active.arn)
+                removed.append(active.arn)
         return StepResult(timeline=f"job definitions deregistered: {', '.join(removed) or 'none'}")
 
 
@@ -264,8 +271,8 @@ def _same_retry(strategy: dict[str, Any] | None) -> bool:
 def _disable(removable: _Removable) -> Step:
     def disable(event: StepEvent) -> StepResult:
         for found in removable.present(event.name):
-            if found["state"] == "ENABLED":
-                removable.disable(found["name"])
+            if found.state == "ENABLED":
+                removable.disable(found.name)
         return StepResult(output={"ready": False, "checks": 0})
 
     return disable
@@ -274,9 +281,9 @@ def _disable(removable: _Removable) -> Step:
 def _check_disabled(removable: _Removable) -> Step:
     def check(event: StepEvent) -> StepResult:
         busy = [
-            f"{f['name']} {f['state']}/{f['status']}"
+            f"{f.name} {f.state}/{f.status}"
             for f in removable.present(event.name)
-            if f["state"] != "DISABLED" or f["status"] in ("CREATING", "UPDATING")
+            if f.state != "DISABLED" or f.status in ("CREATING", "UPDATING")
         ]
         return check_result(event, not busy, f"{removable.what}s", ", ".join(busy) or "disabled")
 
@@ -287,9 +294,9 @@ def _delete(removable: _Removable) -> Step:
     def delete(event: StepEvent) -> StepResult:
         deleting = []
         for found in removable.present(event.name):
-            if found["status"] != "DELETING":
-                removable.delete(found["name"])
-            deleting.append(found["name"])
+            if found.status != "DELETING":
+                removable.delete(found.name)
+            deleting.append(found.name)
         return StepResult(
             output={"ready": False, "checks": 0},
             timeline=f"{removable.what}s deleting: {', '.join(deleting) or 'none'}",
@@ -300,7 +307,7 @@ def _delete(removable: _Removable) -> Step:
 
 def _check_deleted(removable: _Removable) -> Step:
     def check(event: StepEvent) -> StepResult:
-        left = [f"{f['name']} {f['status']}" for f in removable.present(event.name)]
+        left = [f"{f.name} {f.status}" for f in removable.present(event.name)]
         return check_result(event, not left, f"{removable.what}s", ", ".join(left) or "gone")
 
     return check

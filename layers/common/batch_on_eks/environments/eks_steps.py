@@ -1,6 +1,6 @@
-"""The EKS steps of provisioning and teardown (DESIGN.md, "Provision an environment" steps 1 and 2, and
-"Tear down"): the cluster, its admin access entry, the node group, the add-ons and the Container Insights
-log groups. Each create is a request; each check is one Describe in the workflow's wait loop.
+"""The EKS steps of provisioning and teardown: the cluster, its admin access entry, the node group, the
+add-ons and the Container Insights log groups. Each create is a request; each check is one Describe in the
+workflow's wait loop. Teardown removes them in the order EKS requires: add-ons, node group, cluster.
 """
 
 from __future__ import annotations
@@ -9,11 +9,11 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
-from batch_on_eks.aws import eks as eks_cluster
-from batch_on_eks.aws import logs
-from batch_on_eks.environments.steps import Step, StepEvent, StepResult, check_result
+from batch_on_eks.aws import eks, logs
+from batch_on_eks.aws.environments_table import EnvironmentStore
+from batch_on_eks.environments.steps import Step, StepEvent, StepResult, check_result, run_step
 from batch_on_eks.errors import ResourceFailed, ResourceNotOwned
 from batch_on_eks.models.environment_names import (
     ADDONS,
@@ -23,17 +23,20 @@ from batch_on_eks.models.environment_names import (
     log_group_names,
     log_group_prefix,
 )
-from batch_on_eks.settings import ProvisioningSettings
+from batch_on_eks.models.resources import AwsResource
+from batch_on_eks.settings import ProvisioningSettings, Settings
 
 # Batch taints the nodes it launches; the CloudWatch agent and Fluent Bit must run there too, or the
 # jobs' container logs never reach CloudWatch.
 BATCH_NODE_TOLERATION = {"key": "batch.amazonaws.com/batch-node", "operator": "Exists"}
 CLOUDWATCH_OBSERVABILITY_CONFIG = {"containerLogs": {"enabled": True}, "tolerations": [BATCH_NODE_TOLERATION]}
 
+R = TypeVar("R", bound=AwsResource)
 
-def _owned(found: dict[str, Any] | None, environment: str, what: str) -> dict[str, Any] | None:
+
+def _owned(found: R | None, environment: str, what: str) -> R | None:
     """``found`` if it is this environment's (tagged so), None if it does not exist; otherwise refuse."""
-    if found is not None and found["tags"].get(ENVIRONMENT_TAG) != environment:
+    if found is not None and found.tags.get(ENVIRONMENT_TAG) != environment:
         raise ResourceNotOwned(
             f"{what} exists but is not tagged {ENVIRONMENT_TAG}={environment}: it was not made by this "
             f"control plane for this environment, so it is left alone"
@@ -41,8 +44,9 @@ def _owned(found: dict[str, Any] | None, environment: str, what: str) -> dict[st
     return found
 
 
-def _issues(found: dict[str, Any]) -> str:
-    return "; ".join(found.get("issues") or []) or "no reason given"
+def eks_step(event: dict[str, Any], settings: Settings, provisioning: ProvisioningSettings) -> dict[str, Any]:
+    """One EKS action of the provision or teardown workflow, named by the event."""
+    return run_step(EksSteps(provisioning).actions(), event, EnvironmentStore(settings.environments_table))
 
 
 class EksSteps:
@@ -70,8 +74,8 @@ class EksSteps:
     # -- the cluster ----------------------------------------------------------------------------------------
     def create_cluster(self, event: StepEvent) -> StepResult:
         name, config = event.name, event.config
-        if _owned(eks_cluster.describe_cluster(name), name, f"EKS cluster {name}") is None:
-            eks_cluster.create_cluster(
+        if _owned(eks.describe_cluster(name), name, f"EKS cluster {name}") is None:
+            eks.create_cluster(
                 {
                     "name": name,
                     "version": config["kubernetesVersion"],
@@ -96,22 +100,20 @@ class EksSteps:
         return StepResult(output={"ready": False, "checks": 0}, timeline="cluster requested")
 
     def check_cluster(self, event: StepEvent) -> StepResult:
-        found = eks_cluster.describe_cluster(event.name)
+        found = eks.describe_cluster(event.name)
         if found is None:
             raise ResourceFailed(f"EKS cluster {event.name} disappeared while being created")
-        if found["status"] == "FAILED":
-            raise ResourceFailed(f"EKS cluster {event.name} FAILED: {_issues(found)}")
-        result = check_result(
-            event, found["status"] == "ACTIVE", f"EKS cluster {event.name}", found["status"]
-        )
+        if found.status == "FAILED":
+            raise ResourceFailed(f"EKS cluster {event.name} FAILED: {found.why}")
+        result = check_result(event, found.status == "ACTIVE", f"EKS cluster {event.name}", found.status)
         if result.output["ready"]:
-            return StepResult(result.output, {"clusterArn": found["arn"]}, result.timeline)
+            return StepResult(result.output, {"clusterArn": found.arn}, result.timeline)
         return result
 
     def grant_cluster_admin(self, event: StepEvent) -> StepResult:
         """The Kubernetes step's role gets cluster admin through an access entry (no aws-auth needed)."""
         principal = self.settings.kubernetes_step_role_arn
-        eks_cluster.ensure_cluster_admin(event.name, principal, event.config["partition"])
+        eks.ensure_cluster_admin(event.name, principal, event.config["partition"])
         return StepResult(
             resources={"clusterAdminPrincipalArn": principal},
             timeline=f"access entry with AmazonEKSClusterAdminPolicy for {principal}",
@@ -120,9 +122,9 @@ class EksSteps:
     # -- the node group -------------------------------------------------------------------------------------
     def create_nodegroup(self, event: StepEvent) -> StepResult:
         name, group = event.name, event.config["nodeGroup"]
-        found = eks_cluster.describe_nodegroup(name, NODE_GROUP)
+        found = eks.describe_nodegroup(name, NODE_GROUP)
         if _owned(found, name, f"node group {NODE_GROUP}") is None:
-            eks_cluster.create_nodegroup(
+            eks.create_nodegroup(
                 {
                     "clusterName": name,
                     "nodegroupName": NODE_GROUP,
@@ -142,14 +144,14 @@ class EksSteps:
         return StepResult(output={"ready": False, "checks": 0}, timeline=f"node group {NODE_GROUP} requested")
 
     def check_nodegroup(self, event: StepEvent) -> StepResult:
-        found = eks_cluster.describe_nodegroup(event.name, NODE_GROUP)
+        found = eks.describe_nodegroup(event.name, NODE_GROUP)
         if found is None:
             raise ResourceFailed(f"node group {NODE_GROUP} disappeared while being created")
-        if found["status"] in ("CREATE_FAILED", "DEGRADED"):
-            raise ResourceFailed(f"node group {NODE_GROUP} {found['status']}: {_issues(found)}")
-        result = check_result(event, found["status"] == "ACTIVE", f"node group {NODE_GROUP}", found["status"])
+        if found.status in ("CREATE_FAILED", "DEGRADED"):
+            raise ResourceFailed(f"node group {NODE_GROUP} {found.status}: {found.why}")
+        result = check_result(event, found.status == "ACTIVE", f"node group {NODE_GROUP}", found.status)
         if result.output["ready"]:
-            return StepResult(result.output, {"nodegroupArn": found["arn"]}, result.timeline)
+            return StepResult(result.output, {"nodegroupArn": found.arn}, result.timeline)
         return result
 
     # -- add-ons and their log groups --
@@ -181,8 +183,8 @@ class EksSteps:
         for group in groups:
             logs.ensure_log_group(group, int(event.config["logRetentionDays"]), environment_tags(name))
         for addon in ADDONS:
-            if _owned(eks_cluster.describe_addon(name, addon), name, f"add-on {addon}") is None:
-                eks_cluster.create_addon(self._addon_request(name, addon))
+            if _owned(eks.describe_addon(name, addon), name, f"add-on {addon}") is None:
+                eks.create_addon(self._addon_request(name, addon))
         return StepResult(
             output={"ready": False, "checks": 0},
             resources={"addons": list(ADDONS), "logGroups": groups},
@@ -192,41 +194,39 @@ class EksSteps:
     def check_addons(self, event: StepEvent) -> StepResult:
         waiting = []
         for addon in ADDONS:
-            found = eks_cluster.describe_addon(event.name, addon)
+            found = eks.describe_addon(event.name, addon)
             if found is None:
                 raise ResourceFailed(f"add-on {addon} disappeared while being created")
-            if found["status"] in ("CREATE_FAILED", "DEGRADED"):
-                raise ResourceFailed(f"add-on {addon} {found['status']}: {_issues(found)}")
-            if found["status"] != "ACTIVE":
-                waiting.append(f"{addon} {found['status']}")
+            if found.status in ("CREATE_FAILED", "DEGRADED"):
+                raise ResourceFailed(f"add-on {addon} {found.status}: {found.why}")
+            if found.status != "ACTIVE":
+                waiting.append(f"{addon} {found.status}")
         return check_result(event, not waiting, "add-ons", ", ".join(waiting) or "ACTIVE")
 
     # -- teardown ----------------------------------------------------------------------------------------
     def _addons(self, name: str) -> list[_Deletable]:
-        if eks_cluster.describe_cluster(name) is None:
+        if eks.describe_cluster(name) is None:
             return []  # add-ons go with their cluster
         return [
             _Deletable(
                 f"add-on {addon}",
-                _owned(eks_cluster.describe_addon(name, addon), name, f"add-on {addon}"),
-                partial(eks_cluster.delete_addon, name, addon),
+                _owned(eks.describe_addon(name, addon), name, f"add-on {addon}"),
+                partial(eks.delete_addon, name, addon),
             )
             for addon in ADDONS
         ]
 
     def _nodegroups(self, name: str) -> list[_Deletable]:
-        if eks_cluster.describe_cluster(name) is None:
+        if eks.describe_cluster(name) is None:
             return []
-        found = _owned(eks_cluster.describe_nodegroup(name, NODE_GROUP), name, f"node group {NODE_GROUP}")
+        found = _owned(eks.describe_nodegroup(name, NODE_GROUP), name, f"node group {NODE_GROUP}")
         return [
-            _Deletable(
-                f"node group {NODE_GROUP}", found, partial(eks_cluster.delete_nodegroup, name, NODE_GROUP)
-            )
+            _Deletable(f"node group {NODE_GROUP}", found, partial(eks.delete_nodegroup, name, NODE_GROUP))
         ]
 
     def _clusters(self, name: str) -> list[_Deletable]:
-        found = _owned(eks_cluster.describe_cluster(name), name, f"EKS cluster {name}")
-        return [_Deletable(f"EKS cluster {name}", found, partial(eks_cluster.delete_cluster, name))]
+        found = _owned(eks.describe_cluster(name), name, f"EKS cluster {name}")
+        return [_Deletable(f"EKS cluster {name}", found, partial(eks.delete_cluster, name))]
 
     def delete_addons(self, event: StepEvent) -> StepResult:
         return _start_removal(self._addons(event.name))
@@ -262,7 +262,7 @@ _NOT_DELETABLE = ("CREATING", "UPDATING", "DELETING")
 @dataclass(frozen=True)
 class _Deletable:
     what: str
-    found: dict[str, Any] | None  # its Describe; None: gone
+    found: AwsResource | None  # its Describe; None: gone
     delete: Callable[[], None]
 
 
@@ -272,9 +272,9 @@ def _delete_what_can_be(items: list[_Deletable], *, retry_failed: bool) -> list[
     for item in items:
         if item.found is None:
             continue
-        status = item.found["status"]
+        status = item.found.status
         if status == "DELETE_FAILED" and not retry_failed:
-            raise ResourceFailed(f"{item.what} DELETE_FAILED: {_issues(item.found)}")
+            raise ResourceFailed(f"{item.what} DELETE_FAILED: {item.found.why}")
         if status not in _NOT_DELETABLE:
             item.delete()
             status = "DELETING"

@@ -1,5 +1,5 @@
 """The environment's record through provisioning and teardown: the first and last steps of each
-workflow, the failure handler, and the rollback (DESIGN.md, "Provision an environment" step 5).
+workflow, the failure handler, and the rollback.
 
 The environments table holds, per environment: status (PROVISIONING, READY, FAILED, DELETING, DELETED),
 the settings it was provisioned with, a step timeline, the resource names and ARNs, the outputs a person
@@ -12,18 +12,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pydantic import ValidationError
-
 from batch_on_eks.aws import executions
 from batch_on_eks.aws.environments_table import ClaimRefused, EnvironmentStore
-from batch_on_eks.environments import records as environment_records
+from batch_on_eks.environments import records
 from batch_on_eks.environments.records import timeline_entry
-from batch_on_eks.errors import EnvironmentBusy, InvalidInput, cause
+from batch_on_eks.errors import EnvironmentBusy, cause
 from batch_on_eks.models.environment import EnvironmentStatus as Status
 from batch_on_eks.models.environment_input import DEFAULT_NAMESPACE, ProvisionInput, TeardownInput
 from batch_on_eks.models.environment_names import QUEUE_KINDS, hello_world_job_definition, job_queue_name
-from batch_on_eks.models.run_input import validation_errors
 from batch_on_eks.settings import ProvisioningSettings, Settings
+from batch_on_eks.workflows.arns import Place, Workflows
 
 
 def _busy(name: str, refused: ClaimRefused) -> EnvironmentBusy:
@@ -38,30 +36,41 @@ def _busy(name: str, refused: ClaimRefused) -> EnvironmentBusy:
     )
 
 
-def _arn_parts(function_arn: str) -> dict[str, str]:
-    # arn:<partition>:lambda:<region>:<account>:function:<name>
-    parts = function_arn.split(":")
-    return {"partition": parts[1], "region": parts[3], "account": parts[4]}
+def environment_record_step(
+    event: dict[str, Any], settings: Settings, provisioning: ProvisioningSettings, function_arn: str
+) -> dict[str, Any]:
+    """One action on the environment's record, as the provision and teardown workflows name it."""
+    record = EnvironmentRecord(settings, provisioning, function_arn)
+    action = event.get("action")
+    if action == "beginProvisioning":
+        return record.begin_provisioning(event.get("input"), str(event["executionArn"]))
+    if action == "completeProvisioning":
+        return record.complete_provisioning(event["config"])
+    if action == "recordFailure":
+        return record.record_failure(event["config"], event.get("error") or {})
+    if action == "startRollback":
+        return record.start_rollback(event["config"], str(event["executionName"]))
+    if action == "beginTeardown":
+        return record.begin_teardown(event.get("input"), str(event["executionArn"]))
+    if action == "completeTeardown":
+        return record.complete_teardown(event["config"])
+    raise ValueError(f"unknown action {action!r}")
 
 
-class EnvironmentLifecycle:
+class EnvironmentRecord:
     def __init__(self, settings: Settings, provisioning: ProvisioningSettings, function_arn: str):
         self.settings = settings
         self.provisioning = provisioning
         self.store = EnvironmentStore(settings.environments_table)
-        self.where = _arn_parts(function_arn)
+        self.where = Place.of_function(function_arn).as_dict()
+        self.workflows = Workflows.of(function_arn, settings.resource_prefix)
 
     # -- provisioning ---------------------------------------------------------------------------------------
     def begin_provisioning(self, raw_input: Any, execution_arn: str) -> dict[str, Any]:
         """Validate the input and claim the environment (PROVISIONING). Returns the workflow's config."""
-        try:
-            request = ProvisionInput.model_validate(
-                raw_input, context={"resource_prefix": self.settings.resource_prefix}
-            )
-        except ValidationError as error:
-            raise InvalidInput(validation_errors(error)) from None
+        request = ProvisionInput.parse(raw_input, context={"resource_prefix": self.settings.resource_prefix})
         config = {**request.model_dump(by_alias=True), **self.where}
-        environment_records.claim(
+        records.claim(
             self.store,
             request.name,
             Status.PROVISIONING,
@@ -76,8 +85,8 @@ class EnvironmentLifecycle:
     def complete_provisioning(self, config: dict[str, Any]) -> dict[str, Any]:
         """READY, with the outputs (what the blueprint's Terraform outputs gave)."""
         name = config["name"]
-        item = self.store.get_item(name) or {}
-        resources = item.get("resources") or {}
+        found = self.store.get(name)
+        resources = found.resources if found else {}
         outputs = self.outputs(config)
         self.store.update(
             name,
@@ -94,10 +103,7 @@ class EnvironmentLifecycle:
     def outputs(self, config: dict[str, Any]) -> dict[str, Any]:
         name, region = config["name"], config["region"]
         queues = {kind.role: job_queue_name(name, kind) for kind in QUEUE_KINDS}
-        run_job = (
-            f"arn:{config['partition']}:states:{region}:{config['account']}:stateMachine:"
-            f"{self.settings.resource_prefix}-run-job"
-        )
+        run_job = self.workflows.run_job
         hello_world = {}
         for role, queue in queues.items():
             execution_input = json.dumps(
@@ -147,13 +153,8 @@ class EnvironmentLifecycle:
 
     # -- teardown -------------------------------------------------------------------------------------------
     def begin_teardown(self, raw_input: Any, execution_arn: str) -> dict[str, Any]:
-        try:
-            request = TeardownInput.model_validate(
-                raw_input, context={"resource_prefix": self.settings.resource_prefix}
-            )
-        except ValidationError as error:
-            raise InvalidInput(validation_errors(error)) from None
-        old = environment_records.claim(
+        request = TeardownInput.parse(raw_input, context={"resource_prefix": self.settings.resource_prefix})
+        old = records.claim(
             self.store,
             request.name,
             Status.DELETING,
@@ -163,7 +164,7 @@ class EnvironmentLifecycle:
             refuse=_busy,
         )
         self.store.update(request.name, {}, timeline_entry("teardown", f"started by {execution_arn}"))
-        namespace = (old or {}).get("namespace") or DEFAULT_NAMESPACE
+        namespace = (old.namespace if old else None) or DEFAULT_NAMESPACE
         return {**request.model_dump(by_alias=True), "namespace": namespace, **self.where}
 
     def complete_teardown(self, config: dict[str, Any]) -> dict[str, Any]:

@@ -14,10 +14,9 @@ from typing import Any
 from batch_on_eks.aws import executions
 from batch_on_eks.aws.environments_table import ClaimRefused, EnvironmentStore
 from batch_on_eks.clock import iso, now_ms
+from batch_on_eks.models.environment import HELD, Environment
 from batch_on_eks.models.environment import EnvironmentStatus as Status
 
-# The statuses in which an execution holds the environment (the others are at rest).
-HELD = (Status.PROVISIONING.value, Status.DELETING.value)
 # A request claims the record for the execution it is about to start, which does not exist until its
 # StartExecution has returned: a claim this young whose execution is missing still holds. (One whose request
 # died before starting it frees the environment once it is older.)
@@ -32,7 +31,7 @@ def claim(
     leave_from: tuple[Status, ...],
     fields: dict[str, Any],
     refuse: Callable[[str, ClaimRefused], Exception],
-) -> dict[str, Any] | None:
+) -> Environment | None:
     """Move environment ``name`` to ``status`` for ``execution_arn``; returns the record as it was before
     (None if new).
 

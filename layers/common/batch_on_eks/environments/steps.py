@@ -16,8 +16,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from batch_on_eks.aws.environments_table import EnvironmentStore
 from batch_on_eks.environments.records import timeline_entry
 from batch_on_eks.errors import AwsRequestFailed, ControlPlaneError, WaitBoundExceeded, cause
@@ -85,15 +83,14 @@ def run_step(steps: Mapping[str, Step], event: Mapping[str, Any], store: Environ
     )
     try:
         result = steps[action](step_event)
+    except AwsRequestFailed as error:
+        # AWS's own code and message: what a person can look up.
+        error.args = (cause(step=action, error=error.code, reason=error.reason),)
+        raise
     except ControlPlaneError as error:
         # Same error name for the workflow's Catch; the Cause says where and why.
         error.args = (cause(step=action, error=type(error).__name__, reason=_reason(error)),)
         raise
-    except ClientError as error:
-        details = error.response.get("Error", {})
-        raise AwsRequestFailed(
-            cause(step=action, error=details.get("Code"), reason=details.get("Message"))
-        ) from error
     if result.resources or result.timeline is not None:
         entry = None
         if result.timeline is not None:

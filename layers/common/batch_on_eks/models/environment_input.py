@@ -8,7 +8,7 @@ fails the execution at once with ``InvalidInput`` naming the field.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Self
+from typing import Annotated, ClassVar, Self
 
 from pydantic import AfterValidator, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
@@ -107,6 +107,8 @@ class EnvironmentRef(WaitInput):
 class ProvisionInput(EnvironmentRef):
     """``{"name": "doeks-aws-batch"}`` is enough: everything else defaults to the blueprint's."""
 
+    INPUT_NAME: ClassVar[str] = "provision input"
+
     namespace: Namespace = Field(default=DEFAULT_NAMESPACE, description="The Batch namespace in the cluster.")
     kubernetes_version: str = DEFAULT_KUBERNETES_VERSION
     node_group: NodeGroupInput = Field(default_factory=NodeGroupInput)
@@ -135,6 +137,8 @@ class ProvisionInput(EnvironmentRef):
 
 class TeardownInput(EnvironmentRef):
     """``{"name": ...}``: the environment to remove, and how to wait for each deletion."""
+
+    INPUT_NAME: ClassVar[str] = "teardown input"
 
 
 # CloudWatch Logs' PutRetentionPolicy accepts only these.

@@ -1,4 +1,4 @@
-"""What an environment's resources are called and tagged (DESIGN.md, "Names"): one place, used by the
+"""What an environment's resources are called and tagged: one place, used by the
 provision and teardown steps alike, so that teardown finds exactly what provisioning made."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from dataclasses import dataclass
 ENVIRONMENT_TAG = "batch-on-eks:environment"
 
 NODE_GROUP = "core-node-group"
-# The cluster's managed add-ons (DESIGN.md, "Provision an environment" step 2).
+# The cluster's managed add-ons (docs/architecture.md, "Provisioning").
 ADDONS = (
     "vpc-cni",
     "kube-proxy",

@@ -6,23 +6,10 @@ job-events function, on the hot path, loads these on every cold start.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 from batch_on_eks.models.job_status import JobStatus
-
-
-def _plain(value: Any) -> Any:
-    """DynamoDB's Decimals back to ints/floats, all the way down."""
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
 
 
 @dataclass(frozen=True)
@@ -31,13 +18,6 @@ class TimelineEntry:
     at: int  # epoch milliseconds: the event's time, or when DescribeJobs showed it
     attempt: int  # 1-based attempt the status belongs to
     source: str  # "event" or "describe"
-
-    def to_item(self) -> dict[str, Any]:
-        return {"status": self.status.value, "at": self.at, "attempt": self.attempt, "source": self.source}
-
-    @classmethod
-    def from_item(cls, item: dict[str, Any]) -> TimelineEntry:
-        return cls(JobStatus(item["status"]), int(item["at"]), int(item["attempt"]), str(item["source"]))
 
 
 @dataclass
@@ -71,37 +51,14 @@ class Run:
     def is_finished(self) -> bool:
         return self.job_status is not None and self.job_status.is_terminal
 
-    @classmethod
-    def from_item(cls, raw: dict[str, Any]) -> Run:
-        """A run from its runs-table item (camelCase attributes)."""
-        item = _plain(raw)
-        optional_int = {"submitClaimedAt", "runnableSince"}
-        return cls(
-            run_id=item["runId"],
-            environment=item["environment"],
-            cluster_name=item["clusterName"],
-            namespace=item["namespace"],
-            queue_arn=item["queueArn"],
-            job_definition=item["jobDefinition"],
-            job_name=item["jobName"],
-            submit_request=item["submitRequest"],
-            created_at=item["createdAt"],
-            deadline=item["deadline"],
-            runnable_limit_seconds=item["runnableLimitSeconds"],
-            heartbeat_seconds=item["heartbeatSeconds"],
-            container_name=item.get("containerName"),
-            task_token=item.get("taskToken"),
-            job_id=item.get("jobId"),
-            job_status=JobStatus(item["jobStatus"]) if item.get("jobStatus") else None,
-            job_attempts=item.get("jobAttempts", 0),
-            status_reason=item.get("statusReason") or None,
-            last_detail=json.loads(item["lastDetail"]) if item.get("lastDetail") else None,
-            timeline=[TimelineEntry.from_item(entry) for entry in item.get("timeline", [])],
-            child_events=item.get("childEvents", {}),
-            cancel_requested=item.get("cancelRequested"),
-            **{_snake(k): item[k] for k in optional_int if item.get(k) is not None},
-        )
 
+@dataclass(frozen=True)
+class RunSummary:
+    """A run as a listing shows it."""
 
-def _snake(name: str) -> str:
-    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name)
+    run_id: str
+    environment: str
+    job_name: str | None
+    job_id: str | None
+    job_status: JobStatus | None
+    created_at: int | None  # epoch ms

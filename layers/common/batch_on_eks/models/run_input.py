@@ -8,10 +8,9 @@ job whose events never reach us. Whether the environment exists and owns the que
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
-from pydantic import AfterValidator, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import AfterValidator, ConfigDict, Field, ValidationInfo, field_validator
 
 from batch_on_eks.models.camel_case import CamelCaseModel
 
@@ -75,6 +74,7 @@ class RunJobInput(CamelCaseModel):
     """What to run, where, and how long to wait; camelCase in JSON, and any unknown field is an error."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
+    INPUT_NAME: ClassVar[str] = "run input"
 
     # Declared before ``environment``: its validator needs to know whether a queue was given.
     job_queue: JobQueue | None = Field(
@@ -192,23 +192,3 @@ class RunJobInput(CamelCaseModel):
         if tags:
             request["tags"] = tags
         return request
-
-
-_RULES_BY_ERROR_TYPE: dict[str, Callable[[str], str]] = {
-    "missing": lambda _message: "required",
-    "extra_forbidden": lambda _message: "unknown field: not part of the run input",
-}
-
-
-def validation_errors(error: ValidationError) -> list[dict[str, str]]:
-    """Pydantic's errors as ``[{"field": "jobName", "rule": ...}]``: the ``InvalidInput`` Cause names fields.
-
-    The field is the JSON path (camelCase, nested parts joined by ``.``); the rule says what was expected.
-    """
-    problems = []
-    for detail in error.errors(include_url=False):
-        field = ".".join(str(part) for part in detail["loc"]) or "(input)"
-        message = str(detail["msg"]).removeprefix("Value error, ")
-        rule = _RULES_BY_ERROR_TYPE.get(detail["type"], lambda text: text)(message)
-        problems.append({"field": field, "rule": rule})
-    return problems

@@ -16,7 +16,7 @@ def _ms(when: datetime) -> int:
     return int(when.timestamp() * 1000)
 
 
-def handle(event: BatchJobStateChangeEvent, settings: Settings) -> str:
+def record_job_event(event: BatchJobStateChangeEvent, settings: Settings) -> str:
     detail, event_id, at = event.detail, event.id, _ms(event.time)
     store = RunStore(settings.runs_table, settings.finished_run_ttl_seconds)
     if detail.is_array_child:

@@ -2,7 +2,7 @@
 
 Batch deletes a job's pod soon after it ends, so its output survives only because Container Insights'
 Fluent Bit ships each container's lines to CloudWatch Logs under a predictable group and stream name
-(DESIGN.md, "Log links"). Everything here is pure string building: the caller does the one AWS call
+(docs/architecture.md, "Log links"). Everything here is pure string building: the caller does the one AWS call
 (a ``logStreamNamePrefix`` lookup with :func:`stream_prefix`) and passes what it found to
 :func:`log_links`. The console formats are not documented by AWS; each function says which format it
 reproduces and the tests pin them with exact strings and round trips.

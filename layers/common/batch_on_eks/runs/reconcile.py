@@ -14,7 +14,7 @@ from batch_on_eks.models.run import Run
 from batch_on_eks.settings import Settings
 
 
-def reconcile(run_id: str, settings: Settings) -> dict[str, Any]:
+def reconcile_run(run_id: str, settings: Settings) -> dict[str, Any]:
     """No news for a heartbeat period: ask DescribeJobs. Ends the run if the job has ended, terminates the
     job when the run's deadline or the RUNNABLE limit has passed, and otherwise says to wait again."""
     store = RunStore(settings.runs_table, settings.finished_run_ttl_seconds)

@@ -29,7 +29,7 @@ def _links(run: Run, detail: BatchJobDetail, region: str) -> dict[str, Any] | No
     return found.to_dict()
 
 
-def result(run_id: str, settings: Settings) -> dict[str, Any]:
+def run_result(run_id: str, settings: Settings) -> dict[str, Any]:
     """The run's outcome, with the pod, the node and the log links; ``error``/``cause`` when it failed."""
     store = RunStore(settings.runs_table, settings.finished_run_ttl_seconds)
     run = store.get(run_id)

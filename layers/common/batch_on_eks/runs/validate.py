@@ -5,21 +5,18 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from pydantic import ValidationError
-
-from batch_on_eks.aws import batch_jobs as batch
+from batch_on_eks.aws import batch_resources
 from batch_on_eks.aws.environments_table import EnvironmentStore
 from batch_on_eks.aws.runs_table import RunStore
 from batch_on_eks.clock import now_ms
-from batch_on_eks.errors import EnvironmentNotReady, InvalidInput
-from batch_on_eks.models.environment import EnvironmentStatus
+from batch_on_eks.errors import EnvironmentNotFound, InvalidInput
 from batch_on_eks.models.run import Run
-from batch_on_eks.models.run_input import RunJobInput, validation_errors
+from batch_on_eks.models.run_input import RunJobInput
+from batch_on_eks.runs.target import find_target
 from batch_on_eks.settings import Settings
 
 # When the job sets no per-attempt timeout, the run still ends some day: this much after it could start.
 DEFAULT_RUN_SECONDS = 7 * 86400
-ON_DEMAND = "onDemand"
 
 
 def unique_job_name(job_name: str, run_id: str) -> str:
@@ -29,52 +26,23 @@ def unique_job_name(job_name: str, run_id: str) -> str:
     return f"{job_name[: 128 - 9]}_{suffix}"
 
 
-def _environment_name(run_input: RunJobInput) -> str:
-    if run_input.environment is not None:
-        return run_input.environment
-    assert run_input.job_queue is not None  # the model requires one of them
-    queue_name = run_input.job_queue.rsplit("/", 1)[-1]
-    return queue_name.rsplit("-", 1)[0]  # queues are named <environment>-JQ1_OD / -JQ1_SPOT
-
-
-def validate(run_id: str, raw_input: Any, settings: Settings) -> dict[str, Any]:
+def validate_run(run_id: str, raw_input: Any, settings: Settings) -> dict[str, Any]:
     """Check the input and the environment, and record the run. Raises InvalidInput/EnvironmentNotReady."""
+    run_input = RunJobInput.parse(raw_input)
     try:
-        run_input = RunJobInput.model_validate(raw_input)
-    except ValidationError as error:
-        raise InvalidInput(validation_errors(error)) from None
-    name = _environment_name(run_input)
-    named_field = "environment" if run_input.environment is not None else "jobQueue"
-    if not name.startswith(f"{settings.resource_prefix}-"):
-        raise InvalidInput.field(
-            named_field,
-            f"environments of this control plane start with "
-            f"'{settings.resource_prefix}-' ({name!r} does not)",
+        target = find_target(
+            run_input, settings.resource_prefix, EnvironmentStore(settings.environments_table)
         )
-    environment = EnvironmentStore(settings.environments_table).get(name)
-    if environment is None:
-        rule = (
-            f"no environment named {name!r}"
-            if named_field == "environment"
-            else ("not a job queue of a registered environment (its events would never reach us)")
-        )
-        raise InvalidInput.field(named_field, rule)
-    if run_input.job_queue is not None:
-        queue_arn = environment.queue_arn(run_input.job_queue)
-        if queue_arn is None:
-            raise InvalidInput.field("jobQueue", f"not a job queue of environment {name!r}")
-    else:
-        queue_arn = environment.job_queues.get(ON_DEMAND) or next(iter(environment.job_queues.values()), None)
-        if queue_arn is None:
-            raise EnvironmentNotReady(f"environment {name!r} has no job queue")
-    if environment.status is not EnvironmentStatus.READY or environment.cluster_arn is None:
-        raise EnvironmentNotReady(f"environment {name!r} is {environment.status.value}, not READY")
+    except EnvironmentNotFound as unknown:
+        # In the workflow, naming an environment that is not there is a bad input like any other.
+        raise InvalidInput.field(unknown.field or "environment", unknown.message) from None
+    environment, queue_arn = target.environment, target.queue_arn
 
     job_definition = run_input.default_job_definition(environment.name)
-    definition = batch.active_job_definition(job_definition)
+    definition = batch_resources.active_job_definition(job_definition)
     if definition is None:
         raise InvalidInput.field("jobDefinition", f"no ACTIVE job definition {job_definition!r}")
-    if not definition.get("eksProperties"):
+    if not definition.eks_properties:
         raise InvalidInput.field(
             "jobDefinition",
             f"{job_definition!r} has no eksProperties: EKS queues run only job definitions made for EKS",
@@ -89,8 +57,8 @@ def validate(run_id: str, raw_input: Any, settings: Settings) -> dict[str, Any]:
         Run(
             run_id=run_id,
             environment=environment.name,
-            cluster_name=environment.cluster_arn.rsplit("/", 1)[-1],
-            namespace=environment.namespace,
+            cluster_name=target.cluster_arn.rsplit("/", 1)[-1],
+            namespace=target.namespace,
             queue_arn=queue_arn,
             job_definition=job_definition,
             job_name=job_name,

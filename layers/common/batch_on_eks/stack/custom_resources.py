@@ -1,5 +1,4 @@
-"""The stack's two custom resources, answered for CloudFormation (README, "Deploy-time provisioning" and
-"sam delete").
+"""The stack's two custom resources, answered for CloudFormation.
 
 - ``Custom::BlueprintProvisioning`` (unless ``ProvisionBlueprintOnDeploy`` is 'false'): on Create, start
   the provision workflow for ``<ResourcePrefix>-aws-batch`` and answer SUCCESS at once, with the execution
@@ -21,9 +20,10 @@ import json
 from typing import Any
 
 from batch_on_eks.aws import cloudformation, executions
-from batch_on_eks.aws.environment_listing import EnvironmentSummary, live_environments
+from batch_on_eks.aws.environments_table import EnvironmentStore, EnvironmentSummary
 from batch_on_eks.clock import now_ms
 from batch_on_eks.models.custom_resource import CustomResourceRequest, RequestType
+from batch_on_eks.models.environment import EnvironmentStatus
 from batch_on_eks.settings import Settings
 
 BLUEPRINT_PROVISIONING = "Custom::BlueprintProvisioning"
@@ -39,7 +39,7 @@ ANSWER_WITHIN_SECONDS = 55 * 60
 _STACK_GOING_AWAY = frozenset({"DELETE_IN_PROGRESS", "ROLLBACK_IN_PROGRESS"})
 
 
-def handle(request: CustomResourceRequest, settings: Settings) -> dict[str, Any]:
+def answer_custom_resource(request: CustomResourceRequest, settings: Settings) -> dict[str, Any]:
     """Answer ``request`` (now, or through the stack-teardown workflow); returns what was done."""
     try:
         answer, outcome = _dispatch(request, settings)
@@ -143,14 +143,16 @@ def environments_to_remove(
     """Every environment not DELETED, and those a running provisioning is about to create: one started
     just before the stack's deletion may not have recorded its environment yet, and must not be missed.
     Returns the environments by name, and the running provisioning executions of each."""
-    live = {summary.name: summary for summary in live_environments(table_name)}
+    live = {summary.name: summary for summary in EnvironmentStore(table_name).live()}
     provisionings: dict[str, list[str]] = {}
     for execution_arn, execution_input in executions.running(provision_state_machine_arn):
         name = execution_input.get("name") if isinstance(execution_input, dict) else None
         if not isinstance(name, str) or not name:
             continue  # an input the workflow refuses at once: it creates nothing
         provisionings.setdefault(name, []).append(execution_arn)
-        live.setdefault(name, EnvironmentSummary(name, "PROVISIONING", execution_arn))
+        live.setdefault(
+            name, EnvironmentSummary(name, EnvironmentStatus.PROVISIONING, None, None, execution_arn)
+        )
     return sorted(live.values(), key=lambda summary: summary.name), provisionings
 
 

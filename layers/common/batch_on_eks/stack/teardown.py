@@ -29,10 +29,25 @@ from batch_on_eks.aws import cloudformation, executions
 from batch_on_eks.aws.environments_table import EnvironmentStore
 from batch_on_eks.clock import now_ms
 from batch_on_eks.models.custom_resource import CustomResourceRequest
+from batch_on_eks.models.environment import EnvironmentStatus
 from batch_on_eks.settings import Settings
 
-DELETED = "DELETED"
+DELETED = EnvironmentStatus.DELETED.value
 STOPPED_BY_STACK_DELETE = "StackDeleted"
+
+
+def stack_teardown_step(event: dict[str, Any], settings: Settings) -> dict[str, Any]:
+    """One action of the stack-teardown workflow: ``advance`` (start, adopt or wait for each environment's
+    teardown), ``respond`` (answer CloudFormation's Delete with the outcome) or ``respondToFailure`` (answer
+    FAILED when a step failed for good)."""
+    action = event.get("action")
+    if action == "advance":
+        return advance(event["state"], settings)
+    if action == "respond":
+        return respond(event["request"], event["outcome"])
+    if action == "respondToFailure":
+        return respond_to_failure(event["request"], event.get("error") or {})
+    raise ValueError(f"unknown action {action!r}")
 
 
 def _belongs_to(execution_arn: str, state_machine_arn: str) -> bool:
@@ -58,8 +73,8 @@ def _advance_one(entry: dict[str, Any], state: dict[str, Any], store: Environmen
             if found is not None and found.error:
                 entry.update(error=found.error, cause=(found.cause or "")[:300])
         return entry
-    record = store.get_item(entry["name"]) or {}
-    holders = [record.get("executionArn"), *entry.get("provisionings", [])]
+    record = store.get(entry["name"])
+    holders = [record.execution_arn if record else None, *entry.get("provisionings", [])]
     stopping = False
     for holder in dict.fromkeys(str(h) for h in holders if h):
         found = executions.describe(holder)
@@ -79,7 +94,7 @@ def _advance_one(entry: dict[str, Any], state: dict[str, Any], store: Environmen
         stopping = True
     if stopping:
         return entry  # the teardown starts once they are seen stopped (it refuses a running holder)
-    if record.get("status") in (None, DELETED):
+    if record is None or record.status is EnvironmentStatus.DELETED:
         entry.update(ended=True, teardownStatus="NOT_NEEDED")
         return entry
     started = executions.start(
@@ -116,7 +131,8 @@ def _what_runs(entry: dict[str, Any]) -> str:
 def _outcome(entries: list[dict[str, Any]], store: EnvironmentStore) -> dict[str, Any]:
     left = []
     for entry in entries:
-        status = (store.get_item(entry["name"]) or {}).get("status", DELETED)
+        record = store.get(entry["name"])
+        status = record.status.value if record else DELETED
         if status != DELETED:
             how = entry.get("error") or entry.get("teardownStatus")
             cause = f": {entry['cause']}" if entry.get("cause") else ""

@@ -1,10 +1,12 @@
-"""Names of the executions a request starts, and how an ``Idempotency-Key`` makes a retry start nothing new.
+"""Names of the executions the control plane starts, chosen so that a repeated request or a redelivered
+event starts nothing new.
 
 Step Functions refuses a second execution of a name on a state machine (``ExecutionAlreadyExists``; names
 are unique for 90 days after an execution ends). So a request that carries an idempotency key gets an
 execution name derived from the key and what was asked: the caller, the method and the path. Sent twice,
 it names the same execution, and the second request finds the first one's execution instead of starting
-another. Without a key every request gets a new random name.
+another. Without a key every request gets a new random name. An event (EventBridge delivers at least once)
+names its execution after its own id.
 """
 
 from __future__ import annotations
@@ -22,6 +24,17 @@ _KIND = re.compile(r"[a-z]{1,15}")
 # What a client may send as a key: printable ASCII without spaces, as most APIs with such a header accept
 # (a UUID is the usual choice). The key itself never reaches AWS: only its hash does.
 IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e]{1,255}$"
+# Letters, digits, "-" and "_" are safe everywhere (a name becomes part of ARNs, log streams and the Batch
+# job's name suffix).
+_SAFE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def execution_name(prefix: str, event_id: str) -> str:
+    """``<prefix><event id>``; an id that is long or has other characters is replaced by its SHA-256
+    (EventBridge's ids are UUIDs, but the name must stay valid whatever arrives)."""
+    if _SAFE_ID.fullmatch(event_id):
+        return f"{prefix}{event_id}"
+    return f"{prefix}{hashlib.sha256(event_id.encode()).hexdigest()[:64]}"
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from batch_on_eks.aws import executions
-from batch_on_eks.request_errors import IdempotencyKeyReused
+from batch_on_eks.errors import IdempotencyKeyReused
 
 IDEMPOTENCY_FIELD = "Idempotency-Key"
 

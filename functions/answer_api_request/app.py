@@ -7,10 +7,10 @@ from typing import Any
 
 from aws_lambda_powertools.logging import correlation_paths
 
-from batch_on_eks.api.resolver import handle
+from batch_on_eks.api.resolver import answer_api_request
 from batch_on_eks.observability import logger
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return handle(event, context)
+    return answer_api_request(event, context)

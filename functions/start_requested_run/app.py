@@ -5,15 +5,16 @@ from typing import Any
 
 from batch_on_eks.models.run_request import RunRequestEvent
 from batch_on_eks.observability import logger
-from batch_on_eks.runs.run_requests import run_job_state_machine_arn, start_requested_run
+from batch_on_eks.runs.start import start_requested_run
 from batch_on_eks.settings import load_settings
+from batch_on_eks.workflows.arns import Workflows
 
 
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(raw_event: dict[str, Any], context: Any) -> dict[str, Any]:
     event = RunRequestEvent.model_validate(raw_event)
     logger.append_keys(event_id=event.id, detail_type=event.detail_type)
-    state_machine = run_job_state_machine_arn(context.invoked_function_arn, load_settings().resource_prefix)
-    result = start_requested_run(event, state_machine)
+    workflows = Workflows.of(context.invoked_function_arn, load_settings().resource_prefix)
+    result = start_requested_run(event, workflows)
     logger.info("run request", extra=result)
     return result

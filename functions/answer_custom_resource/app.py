@@ -7,7 +7,7 @@ from typing import Any
 from batch_on_eks.models.custom_resource import CustomResourceRequest
 from batch_on_eks.observability import logger
 from batch_on_eks.settings import load_settings
-from batch_on_eks.stack.custom_resources import handle
+from batch_on_eks.stack.custom_resources import answer_custom_resource
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -19,6 +19,6 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         resource_type=request.resource_type,
         logical_resource_id=request.logical_resource_id,
     )
-    outcome = handle(request, load_settings())
+    outcome = answer_custom_resource(request, load_settings())
     logger.info("custom resource request", extra=outcome)
     return outcome

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent.parent
-HOT_PATH = ["job_events", "submit_and_wait"]
+HOT_PATH = ["record_job_event", "submit_and_wait"]
 # pydantic, and the package's pydantic models (the other functions' run input and environment records)
 PYDANTIC_MODELS = {
     "batch_on_eks.models.camel_case",

@@ -4,7 +4,7 @@ from typing import Any
 
 from batch_on_eks.models.job_event import BatchJobStateChangeEvent
 from batch_on_eks.observability import logger
-from batch_on_eks.runs.job_events import handle
+from batch_on_eks.runs.job_events import record_job_event
 from batch_on_eks.settings import load_settings
 
 
@@ -12,6 +12,6 @@ from batch_on_eks.settings import load_settings
 def lambda_handler(raw_event: dict[str, Any], context: Any) -> dict[str, Any]:
     event = BatchJobStateChangeEvent.from_dict(raw_event)
     logger.append_keys(job_id=event.detail.job_id, job_status=event.detail.status.value, event_id=event.id)
-    outcome = handle(event, load_settings())
+    outcome = record_job_event(event, load_settings())
     logger.info("job event", extra={"outcome": outcome})
     return {"outcome": outcome}
