@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -233,6 +234,73 @@ def test_to_dict_reads_back_as_the_same_event(name: str) -> None:
     assert all(value is not None for value in written["detail"].values())
 
 
+def test_to_dict_writes_the_json_names_in_a_fixed_order() -> None:
+    # Given the documented EKS event, parsed
+    event = BatchJobStateChangeEvent.from_dict(load_event("batch_job_state_change_eks_succeeded"))
+    # When it is written as JSON (the runs table keeps the detail's JSON text)
+    written = event.to_dict()
+    # Then the keys come in the same order every time: the envelope's, the detail's (jobArn first, as
+    # DescribeJobs has it) and the nested ones', lists always, the fields that were missing never
+    assert list(written) == [
+        *("version", "id", "source", "account", "time", "region", "resources", "detail-type", "detail"),
+    ]
+    assert list(written["detail"]) == [
+        *("jobArn", "jobName", "jobId", "jobQueue", "status", "statusReason", "createdAt", "startedAt"),
+        *("stoppedAt", "jobDefinition", "tags", "attempts", "eksProperties", "eksAttempts"),
+    ]
+    attempt = written["detail"]["eksAttempts"][0]
+    assert list(attempt) == [
+        *("containers", "eksClusterArn", "podName", "podNamespace", "nodeName", "startedAt", "stoppedAt"),
+        "statusReason",
+    ]
+    assert attempt["containers"][0] == {
+        "name": "application",
+        "command": [],
+        "args": [],
+        "containerID": "3c7b9b64f1e7a2d3c4b5a6f7e8d9c0b1a2f3e4d5c6b7a8f9e0d1c2b3a4f5e6d7",
+        "exitCode": 0,
+        "reason": "Completed",
+    }
+    assert list(attempt["containers"][0]) == ["name", "command", "args", "containerID", "exitCode", "reason"]
+
+
+@pytest.mark.parametrize("raw", [1715679701234, 1715679701234.0, Decimal("1715679701234"), " 1715679701234 "])
+def test_an_integral_number_reads_as_an_int(raw: Any) -> None:
+    # Given a time in epoch milliseconds as a float, a Decimal (DynamoDB's numbers) or a string of digits
+    # When it is parsed
+    job = detail(createdAt=raw, arrayProperties={"statusSummary": {"RUNNING": raw}})
+    # Then it is that int
+    assert job.created_at == 1715679701234
+    assert type(job.created_at) is int
+    assert job.array_properties is not None
+    assert job.array_properties.status_summary == {"RUNNING": 1715679701234}
+
+
+@pytest.mark.parametrize("time", ["2026-11-29T03:57:05Z", "2026-11-29T03:57:05", 1795924625, 1795924625000])
+def test_envelope_time_reads_iso_8601_and_epoch_seconds_or_milliseconds(time: Any) -> None:
+    # Given an event whose time is ISO 8601 (with or without an offset) or epoch seconds or milliseconds
+    raw = load_event("batch_job_state_change_eks_minimal") | {"time": time}
+    # When it is parsed
+    # Then the time is that instant, in UTC
+    assert BatchJobStateChangeEvent.from_dict(raw).time == datetime(2026, 11, 29, 3, 57, 5, tzinfo=UTC)
+
+
+def test_python_names_are_accepted_for_fields_whose_json_name_is_not_their_camel_case() -> None:
+    # Given an event built with the Python names of detail-type, replay-name and containerID
+    raw = load_event("batch_job_state_change_eks_minimal")
+    raw["detail_type"], raw["replay_name"] = raw.pop("detail-type"), "replay-1"
+    raw["detail"]["eksAttempts"] = [{"podName": "p", "containers": [{"container_id": "abc"}]}]
+    # When it is parsed and written back
+    event = BatchJobStateChangeEvent.from_dict(raw)
+    written = event.to_dict()
+    # Then they are read, and written by their JSON names
+    assert event.detail_type == "Batch Job State Change"
+    assert event.replay_name == "replay-1"
+    assert event.detail.eks_attempts[0].containers[0].container_id == "abc"
+    assert (written["detail-type"], written["replay-name"]) == ("Batch Job State Change", "replay-1")
+    assert written["detail"]["eksAttempts"][0]["containers"][0]["containerID"] == "abc"
+
+
 def test_envelope_time_is_an_aware_datetime() -> None:
     # Given an event whose time is ISO 8601 with a Z
     raw = load_event("batch_job_state_change_eks_minimal") | {"time": "2026-11-29T03:57:05Z"}
@@ -262,8 +330,16 @@ def test_container_id_reads_its_aws_name() -> None:
         pytest.param({"status": None}, "status", id="missing-status"),
         pytest.param(
             {"eksAttempts": [{"containers": [{"exitCode": "x"}]}]},
-            "eksAttempts[0].containers[0].exitCode",
+            "eksAttempts[0].containers[0].exitCode: expected an integer, got str 'x'",
             id="nested-wrong-type",
+        ),
+        pytest.param({"createdAt": 1.5}, "createdAt: expected an integer, got float 1.5", id="fraction"),
+        pytest.param({"tags": {"k": 1}}, "tags.k: expected a string, got int 1", id="tag-value"),
+        pytest.param({"eksAttempts": {}}, "eksAttempts: expected a list, got dict", id="not-a-list"),
+        pytest.param(
+            {"eksProperties": {"podProperties": []}},
+            "eksProperties.podProperties: expected an object, got list",
+            id="not-an-object",
         ),
     ],
 )

@@ -5,32 +5,35 @@ fields are not always there (an event can lag the pod), so every model ignores u
 field and every time is optional, and ``needs_describe()`` tells the caller when to ask DescribeJobs.
 The same ``BatchJobDetail`` therefore also parses a DescribeJobs job (after its datetimes are made JSON).
 
-Plain dataclasses with hand-written ``from_dict``/``to_dict``, not pydantic: the job-events and
-submit-and-wait functions are on every run's hot path, and importing pydantic (and building its models)
-alone would add about 0.4x a bare ``import boto3`` to each of their cold starts.
+Plain dataclasses, not pydantic: the job-events and submit-and-wait functions are on every run's hot path,
+and importing pydantic (and building its models) alone would add about 0.4x a bare ``import boto3`` to
+each of their cold starts. Each field is declared once; ``@_json_model`` derives from the declarations,
+once per class, how ``from_dict`` reads each field and how ``to_dict`` writes it.
 """
 
 from __future__ import annotations
 
+import types
+import typing
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import MISSING, Field, dataclass, field, fields
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, NamedTuple, Self, TypeVar
+from enum import Enum
+from typing import Any, ClassVar, NamedTuple, Self, TypeVar
 
 from batch_on_eks.models.job_status import JobStatus
 
 T = TypeVar("T")
+Reader = Callable[[Any, str], Any]
+Writer = Callable[[Any], Any]
 
 # -- lenient reading of JSON objects ------------------------------------------------------------------------
-# Each field is read by its JSON (camelCase) name, else by its Python name (tests and code that build
-# models); unknown fields are ignored; a missing or null optional field is None, a missing or null list an
-# empty list (AWS sometimes sends ``null`` where a list is documented). A present value of the wrong type
-# is an error naming the field, as a ValueError.
-
-
-def _at(path: str, name: str) -> str:
-    return f"{path}.{name}" if path else name
+# Each field is read by its JSON name (the camelCase of its Python name, unless its metadata names another:
+# ``field(metadata={"json": "containerID"})``), else by its Python name (tests and code that build models);
+# unknown fields are ignored; a missing or null field takes its default (None, or an empty list: AWS
+# sometimes sends ``null`` where a list is documented), and one without a default is required. A present
+# value of the wrong type is an error naming the field's path, as a ValueError.
 
 
 def _object(data: Any, path: str) -> Mapping[str, Any]:
@@ -39,27 +42,10 @@ def _object(data: Any, path: str) -> Mapping[str, Any]:
     return data
 
 
-def _get(data: Mapping[str, Any], alias: str, name: str) -> Any:
-    """The field's value by its JSON name, else by its Python name; None when absent."""
-    value = data.get(alias)
-    return data.get(name) if value is None and name != alias else value
-
-
-def _required(data: Mapping[str, Any], alias: str, name: str, path: str) -> Any:
-    value = _get(data, alias, name)
-    if value is None:
-        raise ValueError(f"{_at(path, alias)}: field required")
-    return value
-
-
 def _str(value: Any, where: str) -> str:
     if not isinstance(value, str):
         raise ValueError(f"{where}: expected a string, got {type(value).__name__} {value!r}")
     return value
-
-
-def _opt_str(value: Any, where: str) -> str | None:
-    return None if value is None else _str(value, where)
 
 
 def _int(value: Any, where: str) -> int:
@@ -78,23 +64,15 @@ def _int(value: Any, where: str) -> int:
     raise ValueError(f"{where}: expected an integer, got {type(value).__name__} {value!r}")
 
 
-def _opt_int(value: Any, where: str) -> int | None:
-    return None if value is None else _int(value, where)
-
-
 def _list(value: Any, where: str, item: Callable[[Any, str], T]) -> list[T]:
-    """A list whose items ``item`` reads; missing or null: empty."""
-    if value is None:
-        return []
+    """A list (or tuple) whose items ``item`` reads."""
     if not isinstance(value, list | tuple):
         raise ValueError(f"{where}: expected a list, got {type(value).__name__}")
     return [item(element, f"{where}[{i}]") for i, element in enumerate(value)]
 
 
-def _opt_dict(value: Any, where: str, item: Callable[[Any, str], T]) -> dict[str, T] | None:
-    """A string-keyed object whose values ``item`` reads; missing or null: None."""
-    if value is None:
-        return None
+def _dict(value: Any, where: str, item: Callable[[Any, str], T]) -> dict[str, T]:
+    """A string-keyed object whose values ``item`` reads."""
     data = _object(value, where)
     return {_str(key, where): item(v, f"{where}.{key}") for key, v in data.items()}
 
@@ -103,12 +81,16 @@ def _any_dict(value: Any, where: str) -> dict[str, Any]:
     return dict(_object(value, where))
 
 
-def _status(value: Any, where: str) -> JobStatus:
-    try:
-        return JobStatus(value)
-    except ValueError:
-        allowed = ", ".join(status.value for status in JobStatus)
-        raise ValueError(f"{where}: expected one of {allowed}, got {value!r}") from None
+def _enum(kind: type[Enum]) -> Reader:
+    allowed = ", ".join(str(member.value) for member in kind)
+
+    def read(value: Any, where: str) -> Enum:
+        try:
+            return kind(value)
+        except ValueError:
+            raise ValueError(f"{where}: expected one of {allowed}, got {value!r}") from None
+
+    return read
 
 
 def _datetime(value: Any, where: str) -> datetime:
@@ -132,13 +114,144 @@ def _iso(when: datetime) -> str:
     return when.isoformat().replace("+00:00", "Z")
 
 
-def _without_none(pairs: dict[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in pairs.items() if value is not None}
+# -- one from_dict and one to_dict, driven by the fields' declarations ---------------------------------------
+def _unless_none(kind: Any) -> Any:
+    """``X`` of ``X | None``; any other type as it is (a missing or null value never reaches a reader)."""
+    if typing.get_origin(kind) in (types.UnionType, typing.Union):
+        (kind,) = (arg for arg in typing.get_args(kind) if arg is not type(None))
+    return kind
+
+
+def _reader(kind: Any) -> Reader:
+    """How to read a present, non-null value of the (resolved) annotation ``kind``."""
+    kind = _unless_none(kind)
+    origin, args = typing.get_origin(kind), typing.get_args(kind)
+    if origin is list:
+        item = _reader(args[0])
+        return lambda value, where: _list(value, where, item)
+    if origin is dict:
+        if args[1] is Any:
+            return _any_dict
+        value_reader = _reader(args[1])
+        return lambda value, where: _dict(value, where, value_reader)
+    if kind is str:
+        return _str
+    if kind is int:
+        return _int
+    if kind is datetime:
+        return _datetime
+    if isinstance(kind, type) and issubclass(kind, Enum):
+        return _enum(kind)
+    if isinstance(kind, type) and issubclass(kind, _JsonModel):
+        model = kind
+        return lambda value, where: model.from_dict(value, path=where)
+    raise TypeError(f"no reader for {kind!r}")
+
+
+def _writer(kind: Any) -> Writer | None:
+    """How to write a non-null value of the annotation ``kind`` as JSON; None: as it is."""
+    kind = _unless_none(kind)
+    origin, args = typing.get_origin(kind), typing.get_args(kind)
+    if origin is list:
+        item = _writer(args[0])
+        return list if item is None else (lambda value: [item(element) for element in value])
+    if origin is dict:
+        value_writer = _writer(args[1])
+        return (
+            dict if value_writer is None else (lambda value: {k: value_writer(v) for k, v in value.items()})
+        )
+    if kind is datetime:
+        return _iso
+    if isinstance(kind, type) and issubclass(kind, Enum):
+        return lambda value: value.value
+    if isinstance(kind, type) and issubclass(kind, _JsonModel):
+        return _JsonModel.to_dict
+    return None
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(word.capitalize() for word in rest)
+
+
+# How a model reads a field: (Python name, JSON name, the Python name again when it differs, reader,
+# required?); and writes one: (Python name, JSON name, writer). Plain tuples: a NamedTuple class costs
+# import time, and ``from_dict`` unpacks them anyway.
+_Reading = tuple[str, str, str | None, Reader, bool]
+_Writing = tuple[str, str, Writer | None]
+
+
+class _JsonModel:
+    """A dataclass read from and written to its camelCase JSON form, as ``@_json_model`` sets it up."""
+
+    __dataclass_fields__: ClassVar[dict[str, Field[Any]]]
+    _readings: ClassVar[tuple[_Reading, ...]]
+    _writings: ClassVar[tuple[_Writing, ...]]
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], *, path: str = "") -> Self:
+        """The model from its JSON form; raises ValueError naming the first field (in declaration order)
+        that is missing although required, or present with a value of the wrong type."""
+        d = _object(data, path)
+        prefix = f"{path}." if path else ""
+        values: dict[str, Any] = {}
+        for name, key, other, read, required in cls._readings:
+            value = d.get(key)
+            if value is None and other is not None:
+                value = d.get(other)
+            if value is not None:
+                values[name] = read(value, prefix + key)
+            elif required:
+                raise ValueError(f"{prefix}{key}: field required")
+        return cls(**values)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form by the JSON names, without the fields that are None: what ``from_dict`` reads."""
+        written: dict[str, Any] = {}
+        for name, key, write in self._writings:
+            value = getattr(self, name)
+            if value is not None:
+                written[key] = value if write is None else write(value)
+        return written
+
+
+M = TypeVar("M", bound=_JsonModel)
+_RESOLVED: dict[str, Any] = {}
+
+
+def _resolve(annotation: Any) -> Any:
+    """The type an annotation names (a string, under ``from __future__ import annotations``), evaluated once
+    per distinct string: what ``typing.get_type_hints`` does, without its cost on a cold start (it compiles
+    every annotation of every class again, inherited ones included)."""
+    if not isinstance(annotation, str):
+        return annotation
+    if annotation not in _RESOLVED:
+        _RESOLVED[annotation] = eval(annotation, globals())  # noqa: S307 (this module's own annotations)
+    return _RESOLVED[annotation]
+
+
+def _json_model(cls: type[M]) -> type[M]:
+    """Sets up a ``_JsonModel`` dataclass, once: resolves its annotations, and derives each field's JSON
+    name, reader and writer. ``to_dict`` writes the fields in declaration order, except that those whose
+    metadata say ``written_first`` come first."""
+    readings: list[_Reading] = []
+    first: list[_Writing] = []
+    rest: list[_Writing] = []
+    for f in fields(cls):
+        kind = _resolve(f.type)
+        key = f.metadata.get("json") or _camel(f.name)
+        required = f.default is MISSING and f.default_factory is MISSING
+        readings.append((f.name, key, f.name if f.name != key else None, _reader(kind), required))
+        (first if f.metadata.get("written_first") else rest).append((f.name, key, _writer(kind)))
+    cls._readings = tuple(readings)
+    cls._writings = (*first, *rest)
+    return cls
 
 
 # -- the models -----------------------------------------------------------------------------------------
+@_json_model
 @dataclass(frozen=True)
-class Container:
+class Container(_JsonModel):
     """A container, in ``eksProperties.podProperties`` (its spec, and how the current attempt ended) or
     in ``eksAttempts[]`` (how that attempt ended, and its ``containerID``). One model serves both: the
     fields that one place lacks stay empty."""
@@ -147,88 +260,32 @@ class Container:
     image: str | None = None
     command: list[str] = field(default_factory=list)
     args: list[str] = field(default_factory=list)
-    container_id: str | None = None
+    container_id: str | None = field(default=None, metadata={"json": "containerID"})
     exit_code: int | None = None
     reason: str | None = None
 
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any], *, path: str = "") -> Self:
-        d = _object(data, path)
-        return cls(
-            name=_opt_str(_get(d, "name", "name"), _at(path, "name")),
-            image=_opt_str(_get(d, "image", "image"), _at(path, "image")),
-            command=_list(_get(d, "command", "command"), _at(path, "command"), _str),
-            args=_list(_get(d, "args", "args"), _at(path, "args"), _str),
-            container_id=_opt_str(_get(d, "containerID", "container_id"), _at(path, "containerID")),
-            exit_code=_opt_int(_get(d, "exitCode", "exit_code"), _at(path, "exitCode")),
-            reason=_opt_str(_get(d, "reason", "reason"), _at(path, "reason")),
-        )
 
-    def to_dict(self) -> dict[str, Any]:
-        return _without_none(
-            {
-                "name": self.name,
-                "image": self.image,
-                "command": list(self.command),
-                "args": list(self.args),
-                "containerID": self.container_id,
-                "exitCode": self.exit_code,
-                "reason": self.reason,
-            }
-        )
-
-
-def _containers(value: Any, where: str) -> list[Container]:
-    return _list(value, where, lambda item, at: Container.from_dict(item, path=at))
-
-
+@_json_model
 @dataclass(frozen=True)
-class PodProperties:
+class PodProperties(_JsonModel):
     """``eksProperties.podProperties``: the pod spec, plus the pod and node of the *current* attempt."""
 
     containers: list[Container] = field(default_factory=list)
     pod_name: str | None = None
     node_name: str | None = None
 
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any], *, path: str = "") -> Self:
-        d = _object(data, path)
-        return cls(
-            containers=_containers(_get(d, "containers", "containers"), _at(path, "containers")),
-            pod_name=_opt_str(_get(d, "podName", "pod_name"), _at(path, "podName")),
-            node_name=_opt_str(_get(d, "nodeName", "node_name"), _at(path, "nodeName")),
-        )
 
-    def to_dict(self) -> dict[str, Any]:
-        return _without_none(
-            {
-                "containers": [c.to_dict() for c in self.containers],
-                "podName": self.pod_name,
-                "nodeName": self.node_name,
-            }
-        )
-
-
+@_json_model
 @dataclass(frozen=True)
-class EksProperties:
+class EksProperties(_JsonModel):
     """``eksProperties``: only ``podProperties`` matters here."""
 
     pod_properties: PodProperties | None = None
 
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any], *, path: str = "") -> Self:
-        d = _object(data, path)
-        pod = _get(d, "podProperties", "pod_properties")
-        where = _at(path, "podProperties")
-        return cls(pod_properties=None if pod is None else PodProperties.from_dict(pod, path=where))
 
-    def to_dict(self) -> dict[str, Any]:
-        pod = self.pod_properties
-        return _without_none({"podProperties": pod.to_dict() if pod is not None else None})
-
-
+@_json_model
 @dataclass(frozen=True)
-class EksAttempt:
+class EksAttempt(_JsonModel):
     """One finished attempt of the job: where its pod ran and how it ended."""
 
     containers: list[Container] = field(default_factory=list)
@@ -240,56 +297,15 @@ class EksAttempt:
     stopped_at: int | None = None
     status_reason: str | None = None
 
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any], *, path: str = "") -> Self:
-        d = _object(data, path)
-        return cls(
-            containers=_containers(_get(d, "containers", "containers"), _at(path, "containers")),
-            eks_cluster_arn=_opt_str(_get(d, "eksClusterArn", "eks_cluster_arn"), _at(path, "eksClusterArn")),
-            pod_name=_opt_str(_get(d, "podName", "pod_name"), _at(path, "podName")),
-            pod_namespace=_opt_str(_get(d, "podNamespace", "pod_namespace"), _at(path, "podNamespace")),
-            node_name=_opt_str(_get(d, "nodeName", "node_name"), _at(path, "nodeName")),
-            started_at=_opt_int(_get(d, "startedAt", "started_at"), _at(path, "startedAt")),
-            stopped_at=_opt_int(_get(d, "stoppedAt", "stopped_at"), _at(path, "stoppedAt")),
-            status_reason=_opt_str(_get(d, "statusReason", "status_reason"), _at(path, "statusReason")),
-        )
 
-    def to_dict(self) -> dict[str, Any]:
-        return _without_none(
-            {
-                "containers": [c.to_dict() for c in self.containers],
-                "eksClusterArn": self.eks_cluster_arn,
-                "podName": self.pod_name,
-                "podNamespace": self.pod_namespace,
-                "nodeName": self.node_name,
-                "startedAt": self.started_at,
-                "stoppedAt": self.stopped_at,
-                "statusReason": self.status_reason,
-            }
-        )
-
-
+@_json_model
 @dataclass(frozen=True)
-class ArrayProperties:
+class ArrayProperties(_JsonModel):
     """An array parent carries ``size`` and ``statusSummary``; an array child carries its ``index``."""
 
     size: int | None = None
     index: int | None = None
     status_summary: dict[str, int] | None = None
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any], *, path: str = "") -> Self:
-        d = _object(data, path)
-        summary = _get(d, "statusSummary", "status_summary")
-        return cls(
-            size=_opt_int(_get(d, "size", "size"), _at(path, "size")),
-            index=_opt_int(_get(d, "index", "index"), _at(path, "index")),
-            status_summary=_opt_dict(summary, _at(path, "statusSummary"), _int),
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        summary = dict(self.status_summary) if self.status_summary is not None else None
-        return _without_none({"size": self.size, "index": self.index, "statusSummary": summary})
 
 
 class PodLocation(NamedTuple):
@@ -300,15 +316,20 @@ class PodLocation(NamedTuple):
     namespace: str | None
 
 
+@_json_model
 @dataclass(frozen=True)
-class BatchJobDetail:
-    """``detail`` of a "Batch Job State Change" event for an EKS job (times are epoch milliseconds)."""
+class BatchJobDetail(_JsonModel):
+    """``detail`` of a "Batch Job State Change" event for an EKS job (times are epoch milliseconds).
+
+    ``from_dict`` reads an event's ``detail``, a DescribeJobs job, or ``to_dict()``: ``jobName``, ``jobId``,
+    ``jobQueue`` and a valid ``status`` are required; anything else may be missing.
+    """
 
     job_name: str
     job_id: str
     job_queue: str
     status: JobStatus
-    job_arn: str | None = None
+    job_arn: str | None = field(default=None, metadata={"written_first": True})  # as DescribeJobs has it
     status_reason: str | None = None
     created_at: int | None = None
     started_at: int | None = None
@@ -319,67 +340,6 @@ class BatchJobDetail:
     array_properties: ArrayProperties | None = None
     eks_properties: EksProperties | None = None
     eks_attempts: list[EksAttempt] = field(default_factory=list)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any], *, path: str = "") -> Self:
-        """The detail from its JSON form (an event's ``detail``, a DescribeJobs job, or ``to_dict()``).
-
-        ``jobName``, ``jobId``, ``jobQueue`` and a valid ``status`` are required; anything else may be
-        missing. Raises ValueError naming the first field that is missing or of the wrong type.
-        """
-        d = _object(data, path)
-        array = _get(d, "arrayProperties", "array_properties")
-        eks = _get(d, "eksProperties", "eks_properties")
-        array_properties = (
-            None if array is None else ArrayProperties.from_dict(array, path=_at(path, "arrayProperties"))
-        )
-        eks_properties = (
-            None if eks is None else EksProperties.from_dict(eks, path=_at(path, "eksProperties"))
-        )
-        return cls(
-            job_name=_str(_required(d, "jobName", "job_name", path), _at(path, "jobName")),
-            job_id=_str(_required(d, "jobId", "job_id", path), _at(path, "jobId")),
-            job_queue=_str(_required(d, "jobQueue", "job_queue", path), _at(path, "jobQueue")),
-            status=_status(_required(d, "status", "status", path), _at(path, "status")),
-            job_arn=_opt_str(_get(d, "jobArn", "job_arn"), _at(path, "jobArn")),
-            status_reason=_opt_str(_get(d, "statusReason", "status_reason"), _at(path, "statusReason")),
-            created_at=_opt_int(_get(d, "createdAt", "created_at"), _at(path, "createdAt")),
-            started_at=_opt_int(_get(d, "startedAt", "started_at"), _at(path, "startedAt")),
-            stopped_at=_opt_int(_get(d, "stoppedAt", "stopped_at"), _at(path, "stoppedAt")),
-            job_definition=_opt_str(_get(d, "jobDefinition", "job_definition"), _at(path, "jobDefinition")),
-            tags=_opt_dict(_get(d, "tags", "tags"), _at(path, "tags"), _str),
-            attempts=_list(_get(d, "attempts", "attempts"), _at(path, "attempts"), _any_dict),
-            array_properties=array_properties,
-            eks_properties=eks_properties,
-            eks_attempts=_list(
-                _get(d, "eksAttempts", "eks_attempts"),
-                _at(path, "eksAttempts"),
-                lambda item, at: EksAttempt.from_dict(item, path=at),
-            ),
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        """The camelCase JSON form, without the fields that are None: what ``from_dict`` reads back."""
-        array, eks = self.array_properties, self.eks_properties
-        return _without_none(
-            {
-                "jobArn": self.job_arn,
-                "jobName": self.job_name,
-                "jobId": self.job_id,
-                "jobQueue": self.job_queue,
-                "status": self.status.value,
-                "statusReason": self.status_reason,
-                "createdAt": self.created_at,
-                "startedAt": self.started_at,
-                "stoppedAt": self.stopped_at,
-                "jobDefinition": self.job_definition,
-                "tags": dict(self.tags) if self.tags is not None else None,
-                "attempts": [dict(attempt) for attempt in self.attempts],
-                "arrayProperties": array.to_dict() if array is not None else None,
-                "eksProperties": eks.to_dict() if eks is not None else None,
-                "eksAttempts": [attempt.to_dict() for attempt in self.eks_attempts],
-            }
-        )
 
     # -- where the job is --------------------------------------------------------------------------------
     @property
@@ -476,8 +436,9 @@ class BatchJobDetail:
         return pod is None or pod.node_name is None or self.exit_code(container_name) is None
 
 
+@_json_model
 @dataclass(frozen=True, kw_only=True)
-class EventBridgeEnvelope:
+class EventBridgeEnvelope(_JsonModel):
     """The envelope EventBridge delivers to a target (the fields of Powertools' ``EventBridgeModel``).
 
     Declared here rather than imported from Powertools' parser: importing the parser package loads every
@@ -491,59 +452,13 @@ class EventBridgeEnvelope:
     time: datetime
     region: str
     resources: list[str]
-    detail_type: str
-    replay_name: str | None = None
-
-    @staticmethod
-    def _envelope_fields(data: Mapping[str, Any], path: str) -> dict[str, Any]:
-        """The envelope's fields, read from ``data`` (keys ``detail-type``/``replay-name``, or Python's)."""
-
-        def required_str(alias: str, name: str) -> str:
-            return _str(_required(data, alias, name, path), _at(path, alias))
-
-        return {
-            "version": required_str("version", "version"),
-            "id": required_str("id", "id"),
-            "source": required_str("source", "source"),
-            "account": required_str("account", "account"),
-            "time": _datetime(_required(data, "time", "time", path), _at(path, "time")),
-            "region": required_str("region", "region"),
-            "resources": _list(_required(data, "resources", "resources", path), _at(path, "resources"), _str),
-            "detail_type": required_str("detail-type", "detail_type"),
-            "replay_name": _opt_str(_get(data, "replay-name", "replay_name"), _at(path, "replay-name")),
-        }
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any], *, path: str = "") -> Self:
-        return cls(**cls._envelope_fields(_object(data, path), path))
-
-    def to_dict(self) -> dict[str, Any]:
-        return _without_none(
-            {
-                "version": self.version,
-                "id": self.id,
-                "source": self.source,
-                "account": self.account,
-                "time": _iso(self.time),
-                "region": self.region,
-                "resources": list(self.resources),
-                "detail-type": self.detail_type,
-                "replay-name": self.replay_name,
-            }
-        )
+    detail_type: str = field(metadata={"json": "detail-type"})
+    replay_name: str | None = field(default=None, metadata={"json": "replay-name"})
 
 
+@_json_model
 @dataclass(frozen=True, kw_only=True)
 class BatchJobStateChangeEvent(EventBridgeEnvelope):
     """The EventBridge envelope (``source: aws.batch``, ``detail-type: Batch Job State Change``)."""
 
     detail: BatchJobDetail
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any], *, path: str = "") -> Self:
-        d = _object(data, path)
-        detail = BatchJobDetail.from_dict(_required(d, "detail", "detail", path), path=_at(path, "detail"))
-        return cls(**cls._envelope_fields(d, path), detail=detail)
-
-    def to_dict(self) -> dict[str, Any]:
-        return super().to_dict() | {"detail": self.detail.to_dict()}
