@@ -9,13 +9,7 @@ from typing import Any, ClassVar, Self
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from batch_on_eks.errors import InvalidInput
-
-
-def to_camel(name: str) -> str:
-    """``exit_code`` -> ``exitCode``. (Pydantic's own ``to_camel`` compiles four regular expressions on the
-    first model: a few milliseconds of every cold start, for names that are plain snake_case anyway.)"""
-    first, *rest = name.split("_")
-    return first + "".join(part[:1].upper() + part[1:] for part in rest)
+from batch_on_eks.models.json_model import to_camel
 
 
 class CamelCaseModel(BaseModel):
