@@ -26,7 +26,7 @@ PY312_DIR = $(shell d=$$(pyenv prefix 3.12 2>/dev/null \
 	else p=$$(type -P python3.12 || true); [[ -z "$$p" || "$$p" == */shims/* ]] || dirname "$$p"; fi)
 
 .PHONY: help demo test unit bench openapi venv tools system-deps kubernetes lint typecheck layers \
-	sam-validate cfn-lint checkov build pytest clean
+	sam-validate cfn-lint checkov build pytest diagrams clean
 
 # `make help` lists every target with the text after its `##`.
 help: ## this list
@@ -105,3 +105,7 @@ bench: venv system-deps ## the benchmark: states, event-to-end latency, cold imp
 
 clean: ## remove the environments and caches
 	rm -rf $(VENV) $(TOOLS) .aws-sam .pytest_cache .mypy_cache .ruff_cache
+
+# docs/architecture.md's Mermaid diagrams, generated from template.yaml and the ASL (a test fails on drift).
+diagrams: venv ## regenerate docs/architecture.md's diagrams from the template and the state machines
+	$(PY) scripts/diagrams.py

@@ -1,7 +1,7 @@
-"""The README's quick start names stack outputs and template parameters: each must exist in template.yaml,
-so that a renamed output cannot leave people following instructions that no longer match `sam deploy`.
-The events it documents are the ones the template's rules match, and samconfig.toml holds the defaults
-it promises."""
+"""The README's quick start and the user docs name stack outputs and template parameters: each must exist in
+template.yaml, so that a renamed output cannot leave people following instructions that no longer match
+`sam deploy`. The events they document are the ones the template's rules match, and samconfig.toml holds
+the defaults the quick start promises."""
 
 from __future__ import annotations
 
@@ -15,6 +15,12 @@ from batch_on_eks.models import control_plane_events as events
 from tests.conftest import REPO_ROOT
 
 README = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+# The user docs' sections that name outputs, parameters and events, by title.
+DOCUMENTS = {
+    "Quick start on AWS (`sam deploy`)": REPO_ROOT / "README.md",
+    "Start runs from EventBridge": REPO_ROOT / "docs" / "runs.md",
+    "Deploy-time provisioning and `sam delete`": REPO_ROOT / "docs" / "deployment.md",
+}
 # A CamelCase name in inline code (`HelloWorldSpotCommand`): how the README writes outputs and parameters.
 _CODE_NAME = re.compile(r"`([A-Z][a-z0-9]+(?:[A-Z][a-z0-9]*)+)`")
 # Names=values in a `--parameter-overrides` argument list, or in the prose (`ResourcePrefix=doeks`).
@@ -26,9 +32,10 @@ RUN_ERRORS = {"InvalidInput", "BatchJobFailed", "JobCancelled", "JobTimedOut", "
 
 
 def section(title: str) -> str:
-    """The README's ``## <title>`` section, up to the next ``## ``."""
-    match = re.search(rf"^## {re.escape(title)}\n(.*?)(?=^## )", README, re.DOTALL | re.MULTILINE)
-    assert match is not None, f"README has no section '## {title}'"
+    """The ``## <title>`` section of the document that has it, up to the next ``## `` or the end."""
+    text = DOCUMENTS[title].read_text(encoding="utf-8")
+    match = re.search(rf"^## {re.escape(title)}\n(.*?)(?=^## |\Z)", text, re.DOTALL | re.MULTILINE)
+    assert match is not None, f"{DOCUMENTS[title].name} has no section '## {title}'"
     return match.group(1)
 
 
@@ -121,3 +128,22 @@ def test_samconfig_holds_the_defaults_the_quick_start_promises(template: dict[st
     }
     assert "us-east-1" in QUICK_START
     assert "batch-on-eks" in QUICK_START
+
+
+def test_the_readme_stays_short_and_every_link_in_the_docs_leads_somewhere() -> None:
+    # Given the README and the docs
+    pages = [REPO_ROOT / "README.md", *sorted((REPO_ROOT / "docs").glob("*.md"))]
+    # Then the README stays under 200 lines (detail goes to docs/, with a link)
+    assert len(README.splitlines()) < 200
+    # And every relative link names a file that exists, and an anchor a heading of it
+    for page in pages:
+        for target in re.findall(r"\]\(([^)#\s]*)(#[^)\s]*)?\)", page.read_text(encoding="utf-8")):
+            path, anchor = target
+            if path.startswith(("http://", "https://")):
+                continue
+            linked = (page.parent / path).resolve() if path else page
+            assert linked.exists(), f"{page.name}: link to {path}"
+            if anchor and linked.suffix == ".md":
+                headings = re.findall(r"^#+ (.+)$", linked.read_text(encoding="utf-8"), re.MULTILINE)
+                slugs = {re.sub(r"[^a-z0-9 -]", "", h.lower()).replace(" ", "-") for h in headings}
+                assert anchor[1:] in slugs, f"{page.name}: anchor {anchor} in {linked.name}"

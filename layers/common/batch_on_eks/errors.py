@@ -1,7 +1,8 @@
 """The control plane's named errors. A Lambda step raises one; its class name is the ``Error`` that the
 state machine's ``Catch``/``Retry`` match and that a failed execution reports, and the ``code`` the REST API
-answers with, so the names are part of the product's interface (documented in the README and the OpenAPI
-document). The API maps each to its HTTP status in one place (:mod:`batch_on_eks.api.problems`).
+answers with, so the names are part of the product's interface (documented in docs/runs.md,
+docs/environments.md, docs/api.md and the OpenAPI document). The API maps each to its HTTP status in one
+place (:mod:`batch_on_eks.api.problems`).
 """
 
 from __future__ import annotations

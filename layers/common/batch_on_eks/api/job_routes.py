@@ -35,7 +35,7 @@ from batch_on_eks.runs.status import list_runs, run_status
 router = APIGatewayRouter()
 TAG = "jobs"
 
-# The request bodies people start from (the README's, and the stack's HelloWorld*ApiCommand outputs).
+# The request bodies people start from (the docs', and the stack's HelloWorld*ApiCommand outputs).
 RUN_JOB_EXAMPLES: dict[str, Any] = {
     "helloWorld": {
         "summary": "The blueprint's hello-world job, on the environment's on-demand queue",
@@ -69,7 +69,7 @@ def _setup() -> request_context.Setup:
     summary="Run a job",
     description=(
         "Starts the run-job workflow on a READY environment; the execution's name is the run's id. The body "
-        "is the run-job workflow's input (README, 'Run a job')."
+        "is the run-job workflow's input (docs/runs.md)."
     ),
     responses={
         **documented_accepted("Accepted: the run started; follow Location.", "The run to follow."),

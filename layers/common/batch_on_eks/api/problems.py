@@ -3,7 +3,7 @@
 The body is always ``{"code", "message", "field"}`` (:class:`~batch_on_eks.api.schemas.ErrorBody`). A
 request that breaks the schema (malformed JSON, a wrong type, a missing or unknown field, a parameter out
 of range) is 400, as is one that breaks a rule the logic checks (``InvalidInput``); bad input never yields
-a 5xx. The statuses and codes are documented in the README and, per operation, in the OpenAPI document.
+a 5xx. The statuses and codes are documented in docs/api.md and, per operation, in the OpenAPI document.
 """
 
 from __future__ import annotations

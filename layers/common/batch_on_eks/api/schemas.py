@@ -18,7 +18,7 @@ from batch_on_eks.models.environment_input import ProvisionInput
 from batch_on_eks.models.job_status import JobStatus
 from batch_on_eks.runs.log_lines import MAX_LOG_BYTES
 
-# -- limits (documented in the README and the OpenAPI document) ---------------------------------------------
+# -- limits (documented in docs/api.md and the OpenAPI document) ---------------------------------------------
 MAX_BODY_BYTES = 256 * 1024  # a request body; larger is 413 (API Gateway's own limit is 10 MB)
 DEFAULT_PAGE_SIZE = 25
 MAX_PAGE_SIZE = 100
