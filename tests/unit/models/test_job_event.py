@@ -14,7 +14,7 @@ import pytest
 from batch_on_eks.models.job_event import BatchJobDetail, BatchJobStateChangeEvent, PodLocation
 from batch_on_eks.models.job_status import JobStatus
 
-EVENTS = Path(__file__).resolve().parent.parent / "events"
+EVENTS = Path(__file__).resolve().parents[2] / "events"
 
 
 def load_event(name: str) -> dict[str, Any]:

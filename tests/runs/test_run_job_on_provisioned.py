@@ -16,7 +16,7 @@ import pytest
 from local.embedded_aws import EmbeddedAws
 from local.kubernetes.client import KubeClient
 from tests.conftest import FAST
-from tests.integration.provision_support import ProvisionWorld, failure_cause
+from tests.environments.provision_support import ProvisionWorld, failure_cause
 
 NAME = "doeks-provisioned"
 NAMESPACE = "batch-jobs"

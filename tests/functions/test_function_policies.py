@@ -16,7 +16,7 @@ import pytest
 from local.call_recorder import RecordedCall
 from local.embedded_aws import EmbeddedAws
 from tests.iam_policy import evaluate, required_permissions, violations
-from tests.integration.run_job_support import run_job_world
+from tests.runs.run_job_support import run_job_world
 
 BOUND = 30.0
 ACCOUNT = "123456789012"

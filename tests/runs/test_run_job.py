@@ -22,8 +22,8 @@ import pytest
 from batch_on_eks.models.run_input import RunJobInput
 from batch_on_eks.runs.validate import unique_job_name
 from local.embedded_aws import EmbeddedAws
-from tests.integration.batch_env import create_batch_on_eks, register_environment
-from tests.integration.run_job_support import RunJobWorld, run_job_world
+from tests.runs.batch_env import create_batch_on_eks, register_environment
+from tests.runs.run_job_support import RunJobWorld, run_job_world
 
 EVENTS_DIR = Path(__file__).resolve().parents[2] / "events"
 BOUND = 30.0  # an upper bound on every wait, never a synchronisation

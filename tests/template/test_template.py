@@ -18,7 +18,7 @@ from local.deploy import Stack
 from local.embedded_aws import EmbeddedAws
 from local.template import load_template, parse_yaml, rule_violations
 from tests.conftest import REPO_ROOT
-from tests.infrastructure.support import as_created
+from tests.template.support import as_created
 
 TABLES = ["RunsTable", "EnvironmentsTable"]
 

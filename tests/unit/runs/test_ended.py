@@ -21,7 +21,7 @@ from batch_on_eks.workflows.arns import Workflows
 from batch_on_eks.workflows.execution_names import execution_name
 from local.event_bus import target_input
 
-EVENTS = Path(__file__).resolve().parent.parent / "events"
+EVENTS = Path(__file__).resolve().parents[2] / "events"
 SETTINGS = Settings("doeks", "doeks-runs", "doeks-environments", 90, "us-east-1")
 EXECUTION = "arn:aws:states:us-east-1:123456789012:execution:doeks-run-job:run-1"
 

@@ -13,7 +13,7 @@ import pytest
 from local.event_bus import target_input
 from local.template import TranslatedStack, translate
 from tests.conftest import REPO_ROOT
-from tests.infrastructure.support import as_created
+from tests.template.support import as_created
 
 TEARDOWN_RESOURCE = "EnvironmentsTeardownOnDelete"
 NEW_FUNCTIONS = ["StartRequestedRunFunction", "AnswerCustomResourceFunction", "StackTeardownStepFunction"]

@@ -15,7 +15,7 @@ import pytest
 from local.deploy import CustomResourceAnswer, Stack
 from local.embedded_aws import EmbeddedAws
 from tests.conftest import FAST
-from tests.integration.provision_support import ProvisionWorld
+from tests.environments.provision_support import ProvisionWorld
 
 NAME = "doeks-aws-batch"  # <ResourcePrefix>-aws-batch
 DEPLOYED_WITH_PROVISIONING = {"ProvisionBlueprintOnDeploy": "true", "LifecyclePollIntervalSeconds": "0"}

@@ -13,8 +13,8 @@ import pytest
 
 from local.embedded_aws import EmbeddedAws
 from local.event_bus import aws_event
-from tests.integration.batch_env import create_batch_on_eks, register_environment
-from tests.integration.run_job_support import RunJobWorld
+from tests.runs.batch_env import create_batch_on_eks, register_environment
+from tests.runs.run_job_support import RunJobWorld
 
 ENVIRONMENT = "doeks-tests"
 SCHEDULED_JOB_DEFINITION = "doeks-tests-scheduled"

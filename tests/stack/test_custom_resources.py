@@ -12,8 +12,8 @@ import pytest
 
 from local.deploy import Stack
 from local.embedded_aws import EmbeddedAws
-from tests.integration.batch_env import create_batch_on_eks, register_environment
-from tests.integration.stack_lifecycle_support import send_request, teardown_properties
+from tests.runs.batch_env import create_batch_on_eks, register_environment
+from tests.stack.support import send_request, teardown_properties
 
 PROVISIONING = "Custom::BlueprintProvisioning"
 TEARDOWN = "Custom::EnvironmentsTeardown"
