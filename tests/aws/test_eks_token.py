@@ -1,5 +1,5 @@
-"""The EKS token: its exact form, and a presigned
-GetCallerIdentity that the (embedded) STS really answers, with the cluster header among the signed ones."""
+"""The EKS token against the (embedded) STS: its exact form, and a presigned GetCallerIdentity that STS
+really answers, with the cluster header among the signed ones."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 import requests
 
 from batch_on_eks.aws.clients import client
-from batch_on_eks.aws.eks_token import CLUSTER_HEADER, PREFIX, REUSE_SECONDS, TokenSource, eks_token
+from batch_on_eks.aws.eks_token import CLUSTER_HEADER, PREFIX, eks_token
 from local.embedded_aws import EmbeddedAws
 
 
@@ -45,48 +45,6 @@ def test_the_presigned_call_is_answered_by_sts_with_the_callers_identity(aws: Em
     assert response.status_code == 200
     assert "GetCallerIdentityResult" in response.text
     assert f"<Account>{aws.account}</Account>" in response.text
-
-
-def test_a_token_is_reused_for_at_most_fourteen_minutes() -> None:
-    # Given a token source on a clock the test moves
-    now = [1000.0]
-    signed: list[str] = []
-
-    def sign(cluster: str) -> str:
-        signed.append(cluster)
-        return f"token-{len(signed)}"
-
-    source = TokenSource(sign=sign, clock=lambda: now[0])
-    # When tokens are asked for across 14 minutes, and for another cluster
-    first = source.token("a")
-    now[0] += REUSE_SECONDS - 1
-    again = source.token("a")
-    other = source.token("b")
-    now[0] += 1
-    renewed = source.token("a")
-    # Then a cluster's token is reused until 14 minutes have passed, and each cluster has its own
-    assert first == again == "token-1"
-    assert other == "token-2"
-    assert renewed == "token-3"
-    assert REUSE_SECONDS == 14 * 60
-
-
-def test_new_credentials_get_a_new_token() -> None:
-    # Given a token source whose signing identity changes (credentials renewed, or another function's)
-    who = ["AKIA-FIRST"]
-    signed: list[str] = []
-
-    def sign(cluster: str) -> str:
-        signed.append(f"{cluster}:{who[0]}")
-        return signed[-1]
-
-    source = TokenSource(sign=sign, clock=lambda: 0.0, identity=lambda: who[0])
-    first = source.token("a")
-    who[0] = "AKIA-SECOND"
-    # When a token is asked for the same cluster, within the reuse window
-    second = source.token("a")
-    # Then it is signed anew with the new credentials, never the old token
-    assert (first, second) == ("a:AKIA-FIRST", "a:AKIA-SECOND")
 
 
 def test_each_token_signs_its_own_cluster_and_leaves_no_handler_behind(aws: EmbeddedAws) -> None:

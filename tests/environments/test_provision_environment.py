@@ -4,13 +4,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 
-from local.embedded_aws import EmbeddedAws
 from local.kubernetes.client import KubeClient
-from tests.conftest import FAST
 from tests.environments.provision_support import ProvisionWorld, failure_cause
 
 NAME = "doeks-aws-batch"
@@ -22,12 +19,6 @@ ADDONS = {
     "aws-ebs-csi-driver",
     "amazon-cloudwatch-observability",
 }
-
-
-@pytest.fixture(scope="module")
-def world() -> Iterator[ProvisionWorld]:
-    with EmbeddedAws(timings=FAST, kubernetes=True) as aws:
-        yield ProvisionWorld(aws, aws.deploy())
 
 
 @pytest.fixture(scope="module")

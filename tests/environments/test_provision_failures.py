@@ -5,19 +5,8 @@ with AWS's reason, and rollbacks and teardowns that leave nothing behind."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
-import pytest
-
-from local.embedded_aws import EmbeddedAws
-from tests.conftest import FAST
 from tests.environments.provision_support import ProvisionWorld, failure_cause
-
-
-@pytest.fixture(scope="module")
-def world() -> Iterator[ProvisionWorld]:
-    with EmbeddedAws(timings=FAST, kubernetes=True) as aws:
-        yield ProvisionWorld(aws, aws.deploy())
 
 
 def _rollback_of(world: ProvisionWorld, name: str) -> dict[str, object]:

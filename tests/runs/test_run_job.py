@@ -13,19 +13,16 @@ import json
 import re
 import uuid
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 
-from batch_on_eks.models.run_input import RunJobInput
 from batch_on_eks.runs.validate import unique_job_name
 from local.embedded_aws import EmbeddedAws
 from tests.runs.batch_env import create_batch_on_eks, register_environment
 from tests.runs.run_job_support import RunJobWorld, run_job_world
 
-EVENTS_DIR = Path(__file__).resolve().parents[2] / "events"
 BOUND = 30.0  # an upper bound on every wait, never a synchronisation
 HAPPY_PATH = ["RUNNABLE", "STARTING", "RUNNING", "SUCCEEDED"]
 
@@ -396,28 +393,6 @@ def test_command_and_env_overrides_reach_the_job(world: RunJobWorld) -> None:
     tags = describe_job(output["jobId"])["tags"]
     assert tags["team"] == "data"
     assert tags["batch-on-eks:run-id"] == output["runId"]
-
-
-# -- sample inputs -------------------------------------------------------------------------------------------
-SAMPLE_INPUTS = sorted(EVENTS_DIR.glob("run-*.json"))
-
-
-def test_sample_inputs_exist() -> None:
-    assert {p.name for p in SAMPLE_INPUTS} >= {
-        "run-hello-world.json",
-        "run-on-spot.json",
-        "run-with-overrides.json",
-    }
-
-
-@pytest.mark.parametrize("path", SAMPLE_INPUTS, ids=[p.name for p in SAMPLE_INPUTS])
-def test_sample_input_is_a_valid_run_input(path: Path) -> None:
-    # Given a sample input a person pastes into the console
-    raw = json.loads(path.read_text())
-    # When the run model reads it
-    run_input = RunJobInput.model_validate(raw)
-    # Then it is valid, and names the blueprint's environment
-    assert (run_input.environment or run_input.job_queue or "").startswith("doeks-aws-batch")
 
 
 def test_a_job_definition_not_made_for_eks_fails_invalid_input(world: RunJobWorld) -> None:

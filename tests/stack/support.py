@@ -1,4 +1,4 @@
-"""Shared by the stack-lifecycle tests: send a custom resource request to the stack's function as
+"""Shared by the custom resource tests: send a custom resource request to the stack's function as
 CloudFormation does (asynchronously, with a ResponseURL served locally), and read the answer it PUT."""
 
 from __future__ import annotations

@@ -55,7 +55,7 @@ def test_create_starts_provisioning_and_answers_success_with_the_execution(
 ) -> None:
     # Given the deployed stack (deployed with the provisioning off, as the embedded AWS does by default), and
     # an environment name the provision workflow itself refuses, so that it creates nothing here (the
-    # deploy-time provisioning of a real environment is test_stack_lifecycle's)
+    # deploy-time provisioning of a real environment is tests/stack/test_lifecycle.py's)
     provision = stack.outputs["ProvisionEnvironmentStateMachineArn"]
     properties = provisioning_properties(stack, "doeks-NOT-VALID")
     # When CloudFormation sends Create, and then sends the same request again (a retry)

@@ -1,17 +1,22 @@
 """The run-job input: valid inputs pass, each invalid field fails naming that field, and SubmitJob's
-parameters override an EKS job's container only through eksPropertiesOverride."""
+parameters override an EKS job's container only through eksPropertiesOverride; the sample inputs in
+events/ are valid ones."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from batch_on_eks.errors import InvalidInput
 from batch_on_eks.models.run_input import RUN_ID_TAG, RunJobInput
+from tests.conftest import REPO_ROOT
 
 QUEUE_ARN = "arn:aws:batch:us-east-1:123456789012:job-queue/doeks-aws-batch-JQ1_OD"
 MINIMAL = {"environment": "doeks-aws-batch", "jobName": "hello-1"}
+EVENTS_DIR = REPO_ROOT / "events"
 
 
 def errors_of(raw: dict[str, Any]) -> list[dict[str, str]]:
@@ -217,3 +222,27 @@ def test_each_override_alone_makes_an_eks_override(
     assert request["eksPropertiesOverride"] == {"podProperties": {"containers": [container]}}
     assert "containerOverrides" not in request
     assert "tags" not in request
+
+
+# -- sample inputs -------------------------------------------------------------------------------------------
+SAMPLE_INPUTS = sorted(EVENTS_DIR.glob("run-*.json"))
+
+
+def test_sample_inputs_exist() -> None:
+    # Given the sample inputs in events/, to paste into the console
+    # Then the documented ones are all there
+    assert {p.name for p in SAMPLE_INPUTS} >= {
+        "run-hello-world.json",
+        "run-on-spot.json",
+        "run-with-overrides.json",
+    }
+
+
+@pytest.mark.parametrize("path", SAMPLE_INPUTS, ids=[p.name for p in SAMPLE_INPUTS])
+def test_sample_input_is_a_valid_run_input(path: Path) -> None:
+    # Given a sample input a person pastes into the console
+    raw = json.loads(path.read_text())
+    # When the run model reads it
+    run_input = RunJobInput.model_validate(raw)
+    # Then it is valid, and names the blueprint's environment
+    assert (run_input.environment or run_input.job_queue or "").startswith("doeks-aws-batch")

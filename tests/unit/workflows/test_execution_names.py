@@ -1,5 +1,6 @@
-"""Execution names of API requests: an Idempotency-Key names the same execution every time, for that caller
-and operation only; every name is one Step Functions accepts."""
+"""Execution names: an API request's Idempotency-Key names the same execution every time, for that caller
+and operation only; an EventBridge event's id names the execution it starts; every name is one Step
+Functions accepts."""
 
 from __future__ import annotations
 
@@ -9,7 +10,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from batch_on_eks.workflows.execution_names import IDEMPOTENCY_KEY_PATTERN, MAX_EXECUTION_NAME, RequestOrigin
+from batch_on_eks.workflows.execution_names import (
+    IDEMPOTENCY_KEY_PATTERN,
+    MAX_EXECUTION_NAME,
+    RequestOrigin,
+    execution_name,
+)
 
 # Step Functions: 1..80 characters; no whitespace, brackets, wildcards, special or control characters.
 STEP_FUNCTIONS_NAME = re.compile(r"[A-Za-z0-9_-]{1,80}")
@@ -17,6 +23,7 @@ ALICE = "arn:aws:iam::123456789012:user/alice"
 keys = st.from_regex(IDEMPOTENCY_KEY_PATTERN, fullmatch=True)
 
 
+# -- executions started by API requests ----------------------------------------------------------------------
 @given(key=keys)
 def test_a_key_names_the_same_valid_execution_every_time(key: str) -> None:
     # Given a request with an idempotency key
@@ -61,3 +68,24 @@ def test_without_a_key_every_request_gets_a_new_name() -> None:
 def test_an_execution_kind_is_a_short_lowercase_word(kind: str) -> None:
     with pytest.raises(ValueError, match="execution kind"):
         RequestOrigin(ALICE, "POST /jobs", "k").execution_name(kind)
+
+
+# -- executions started by EventBridge -----------------------------------------------------------------------
+def test_an_event_id_names_the_execution() -> None:
+    # Given EventBridge's event ids (UUIDs)
+    event_id = "6a7e8feb-b491-4cf7-a9f1-bf3703467718"
+    # When an execution is named after one
+    # Then the name is the id with the trigger's prefix, the same every time
+    assert execution_name("event-", event_id) == f"event-{event_id}"
+    assert execution_name("schedule-", event_id) == f"schedule-{event_id}"
+
+
+@pytest.mark.parametrize("event_id", ["a" * 200, "id with spaces", "id:with/colons", "é"])
+def test_an_id_unfit_for_a_name_is_hashed_into_a_valid_one(event_id: str) -> None:
+    # When the id is long or has characters an execution name must not have
+    name = execution_name("event-", event_id)
+    # Then the name is still valid, at most 80 characters, and stable for that id
+    assert len(name) <= 80
+    assert name.startswith("event-")
+    assert all(c.isalnum() or c in "-_" for c in name)
+    assert name == execution_name("event-", event_id)
