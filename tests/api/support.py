@@ -17,7 +17,7 @@ import boto3
 
 from local.deploy import Stack
 from local.embedded_aws import EmbeddedAws
-from tests.integration.batch_env import BatchOnEks, create_batch_on_eks, register_environment
+from tests.runs.batch_env import BatchOnEks, create_batch_on_eks, register_environment
 
 EVENTS_DIR = Path(__file__).resolve().parents[1] / "events" / "api"
 STAGE = "v1"

@@ -1,0 +1,76 @@
+"""What a cold start imports. The hot-path functions (job events, submit-and-wait) run on every run's
+critical path: their cold start must stay close to a bare ``import boto3``, and pydantic alone would cost
+about 0.4x that. A regression guard, without timings: importing each function, in a fresh process, must not
+load pydantic (nor the pydantic models of the other functions); nor may the Kubernetes client and the
+batch-access logic load PyYAML before aws-auth is parsed."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import REPO_ROOT
+
+HOT_PATH = ["record_job_event", "submit_and_wait"]
+# pydantic, and the package's pydantic models (the other functions' run input and environment records)
+PYDANTIC_MODELS = {
+    "batch_on_eks.models.camel_case",
+    "batch_on_eks.models.run_input",
+    "batch_on_eks.models.environment",
+}
+
+PROBE = """
+import json, sys
+import app
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+@pytest.mark.parametrize("function", HOT_PATH)
+def test_hot_path_function_does_not_import_pydantic(function: str) -> None:
+    # Given a fresh Python process set up as Lambda sets up the function (its folder, then the layer)
+    path = os.pathsep.join([str(REPO_ROOT / "functions" / function), str(REPO_ROOT / "layers" / "common")])
+    environment = {**os.environ, "PYTHONPATH": path, "PYTHONDONTWRITEBYTECODE": "1"}
+    # When it imports the function's handler module
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE],
+        env=environment,
+        cwd=REPO_ROOT / "functions" / function,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    # Then the import succeeds, and neither pydantic nor the pydantic models were loaded
+    assert done.returncode == 0, done.stderr
+    modules = json.loads(done.stdout.strip().splitlines()[-1])
+    assert "app" in modules
+    assert "batch_on_eks" in modules
+    assert "pydantic" not in modules
+    loaded = [m for m in modules if m in PYDANTIC_MODELS or m.split(".")[0] in ("pydantic", "pydantic_core")]
+    assert loaded == []
+
+
+def test_the_kubernetes_modules_do_not_import_yaml_until_aws_auth_is_parsed() -> None:
+    # Given a fresh process with the layer on its path
+    probe = (
+        "import sys; import batch_on_eks.aws.kubernetes, batch_on_eks.environments.batch_access; "
+        "print('yaml' in sys.modules)"
+    )
+    environment = {**os.environ, "PYTHONPATH": str(REPO_ROOT / "layers" / "common")}
+    # When the client and the logic are imported
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    # Then PyYAML is not loaded
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"
