@@ -28,7 +28,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from local.blueprint import stand_up
+from local.bench.blueprint import stand_up
 from local.dataplane.jobs import EmulatedJob, Timings
 from local.embedded_aws import REPO_ROOT, EmbeddedAws
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from local.deploy import Stack
 from local.embedded_aws import EmbeddedAws
-from local.environment_inventory import inventory
+from local.demo.environment_inventory import inventory
 
 
 @dataclass

@@ -24,7 +24,7 @@ from types import FrameType
 from typing import Any
 
 from local.api_bridge import ApiBridge
-from local.demo_console import heading, say
+from local.demo.console import heading, say
 from local.deploy import Stack
 from local.embedded_aws import EmbeddedAws
 

@@ -12,7 +12,7 @@ on the embedded AWS, with no AWS account.
 4. Tear the environment down through the teardown state machine and show that nothing is left.
 
 ``--keep`` skips 4: everything stays up and the API is served on 127.0.0.1 behind a random token, until
-Ctrl-C stops it all (:mod:`local.demo_keep`).
+Ctrl-C stops it all (:mod:`local.demo.keep`).
 """
 
 from __future__ import annotations
@@ -28,17 +28,26 @@ from pathlib import Path
 from typing import Any
 
 from local.dataplane.jobs import Timings
-from local.demo_console import heading, say, table
-from local.demo_jobs import follow_runs, show_result, start_hello_world
+from local.demo.console import heading, say, table
+from local.demo.environment_inventory import inventory
+from local.demo.jobs import follow_runs, show_result, start_hello_world
+from local.demo.keep import serve_until_interrupted
+from local.demo.kube_watch import Watch
+from local.demo.kubeconfig import write_kubeconfig
+from local.demo.kubectl_views import (
+    NODE_HEADER,
+    POD_HEADER,
+    can_i,
+    get_namespaces,
+    get_nodes,
+    node_row,
+    pod_row,
+)
+from local.demo.workflow_progress import WorkflowProgress
 from local.deploy import Stack
 from local.embedded_aws import REPO_ROOT, EmbeddedAws
-from local.environment_inventory import inventory
-from local.kube_watch import Watch
-from local.kubeconfig import write_kubeconfig
-from local.kubectl_views import NODE_HEADER, POD_HEADER, can_i, get_namespaces, get_nodes, node_row, pod_row
 from local.kubernetes.client import KubeClient
 from local.kubernetes.cluster import KubernetesCluster
-from local.workflow_progress import WorkflowProgress
 
 ENVIRONMENT = "doeks-aws-batch"
 NAMESPACE = "doeks-aws-batch"  # the provision workflow's default, as the blueprint's
@@ -233,8 +242,6 @@ def run(keep: bool, poll_interval: int) -> int:
             walkthrough.show_cluster()
             ok = walkthrough.run_jobs()
             if keep:
-                from local.demo_keep import serve_until_interrupted
-
                 assert walkthrough.stack is not None
                 serve_until_interrupted(aws, walkthrough.stack, walkthrough.outputs, scratch / "kubeconfig")
             else:

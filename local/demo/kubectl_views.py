@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from local.demo_console import table
+from local.demo.console import table
 from local.kubernetes.client import KubeClient
 
 NODE_ROLE_LABEL = "node-role.kubernetes.io/"

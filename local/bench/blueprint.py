@@ -4,8 +4,9 @@
 measures the run-job workflow alone, with many short runs, and needs neither the provisioning steps nor the
 Kubernetes binaries (``make bench`` does not build them): this is the Batch side of what the blueprint's
 Terraform creates (an EKS cluster, on-demand and Spot compute environments in the Batch namespace, their
-job queues, the hello-world job definition), named as DESIGN.md's table says, and the environments table's
-READY record of it.
+job queues, the hello-world job definition), named as the provision workflow names them
+(``<name>-CE1_OD``, ``<name>-JQ1_SPOT``, ``<name>-hello-world``), and the environments table's READY record
+of it.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from local.demo_console import say
+from local.demo.console import say
 from local.embedded_aws import EmbeddedAws
 
 POLL_SECONDS = 0.25
