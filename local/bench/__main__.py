@@ -30,7 +30,7 @@ from typing import Any
 
 from local.bench.blueprint import stand_up
 from local.dataplane.jobs import EmulatedJob, Timings
-from local.embedded_aws import REPO_ROOT, EmbeddedAws
+from local.embedded_aws.server import REPO_ROOT, EmbeddedAws
 
 HERE = Path(__file__).resolve().parent
 FRESH_PROCESSES = 7

@@ -15,7 +15,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from local.embedded_aws import EmbeddedAws
+from local.embedded_aws.server import EmbeddedAws
 
 HELLO_WORLD_CONTAINER = {
     "name": "application-hello",

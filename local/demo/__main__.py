@@ -44,8 +44,8 @@ from local.demo.kubectl_views import (
     pod_row,
 )
 from local.demo.workflow_progress import WorkflowProgress
-from local.deploy import Stack
-from local.embedded_aws import REPO_ROOT, EmbeddedAws
+from local.embedded_aws.deploy import Stack
+from local.embedded_aws.server import REPO_ROOT, EmbeddedAws
 from local.kubernetes.client import KubeClient
 from local.kubernetes.cluster import KubernetesCluster
 

@@ -3,7 +3,7 @@ nothing (the blueprint's ``cleanup.sh`` asked the reader to check the CloudWatch
 
 from __future__ import annotations
 
-from local.embedded_aws import EmbeddedAws
+from local.embedded_aws.server import EmbeddedAws
 
 CONTAINER_INSIGHTS_PREFIX = "/aws/containerinsights/"
 

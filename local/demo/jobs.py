@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from local.demo.console import say
-from local.embedded_aws import EmbeddedAws
+from local.embedded_aws.server import EmbeddedAws
 
 POLL_SECONDS = 0.2
 

@@ -2,8 +2,9 @@
 
 What stays: the embedded AWS (its endpoint answers any AWS CLI call), the environment with its
 kube-apiserver (the kubeconfig the demo wrote reaches it), and the control plane's API, served on
-127.0.0.1 through :class:`local.api_bridge.ApiBridge` behind a random bearer token printed once (the API is
-IAM-authenticated on AWS; locally, the token stands in, and any other local process is refused).
+127.0.0.1 through :class:`local.embedded_aws.api_bridge.ApiBridge` behind a random bearer token printed
+once (the API is IAM-authenticated on AWS; locally, the token stands in, and any other local process is
+refused).
 
 Ctrl-C (SIGINT) or SIGTERM only sets a flag here; the caller's ``with`` blocks then stop the API server,
 the data plane, the kube-apiservers and etcd (children that die with this process in any case, see
@@ -23,10 +24,10 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from local.api_bridge import ApiBridge
 from local.demo.console import heading, say
-from local.deploy import Stack
-from local.embedded_aws import EmbeddedAws
+from local.embedded_aws.api_bridge import ApiBridge
+from local.embedded_aws.deploy import Stack
+from local.embedded_aws.server import EmbeddedAws
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 

@@ -1,6 +1,6 @@
 """A real Kubernetes API server behind every cluster of the embedded EKS (``EmbeddedAws(kubernetes=True)``).
 
-Lifecycle, through the hook in :mod:`local.moto_gaps`:
+Lifecycle, through the hook in :mod:`local.embedded_aws.moto_gaps`:
 
 - CreateCluster launches the cluster's server without waiting: its endpoint and CA are known at once
   and are in the answer, while the server boots as the cluster is CREATING;

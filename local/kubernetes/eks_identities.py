@@ -30,7 +30,7 @@ from typing import Any
 
 import yaml
 
-from local import moto_gaps
+from local.embedded_aws import moto_gaps
 from local.kubernetes.eks_tokens import Caller
 from local.kubernetes.webhook import Identity
 

@@ -19,8 +19,8 @@ from boto3.dynamodb.conditions import Key
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from local.deploy import Stack
-from local.embedded_aws import EmbeddedAws
+from local.embedded_aws.deploy import Stack
+from local.embedded_aws.server import EmbeddedAws
 from tests.integration.batch_env import BatchOnEks, create_batch_on_eks
 
 STACK_TEMPLATE = Path(__file__).resolve().parent / "stack" / "template.yaml"

@@ -10,7 +10,7 @@ import requests
 
 from batch_on_eks.adapters.eks_token import CLUSTER_HEADER, PREFIX, REUSE_SECONDS, TokenSource, eks_token
 from batch_on_eks.clients import client
-from local.embedded_aws import EmbeddedAws
+from local.embedded_aws.server import EmbeddedAws
 
 
 def decode(token: str) -> str:

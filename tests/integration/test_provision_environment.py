@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from local.embedded_aws import EmbeddedAws
+from local.embedded_aws.server import EmbeddedAws
 from local.kubernetes.client import KubeClient
 from tests.conftest import FAST
 from tests.integration.provision_support import ProvisionWorld, failure_cause

@@ -21,7 +21,7 @@ import pytest
 
 from batch_on_eks.logic.validate_run import unique_job_name
 from batch_on_eks.models.run_input import RunJobInput
-from local.embedded_aws import EmbeddedAws
+from local.embedded_aws.server import EmbeddedAws
 from tests.integration.batch_env import create_batch_on_eks, register_environment
 from tests.integration.run_job_support import RunJobWorld, run_job_world
 

@@ -26,7 +26,7 @@ from batch_on_eks.models.job_event import BatchJobStateChangeEvent
 from batch_on_eks.models.job_status import JobStatus, is_newer
 from batch_on_eks.models.run import Run
 from batch_on_eks.settings import Settings
-from local.embedded_aws import EmbeddedAws
+from local.embedded_aws.server import EmbeddedAws
 from tests.integration.run_job_support import RunJobWorld, run_job_world
 
 BOUND = 60.0  # an upper bound on every wait, never a synchronisation

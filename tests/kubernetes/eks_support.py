@@ -15,7 +15,7 @@ import boto3
 import pytest
 import requests
 
-from local.embedded_aws import EmbeddedAws
+from local.embedded_aws.server import EmbeddedAws
 from local.kubernetes import KubernetesCluster
 from local.kubernetes.client import KubeClient
 from tests.integration import batch_env

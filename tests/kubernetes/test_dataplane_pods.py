@@ -16,7 +16,7 @@ import boto3
 import pytest
 
 from local.dataplane.jobs import EmulatedJob
-from local.embedded_aws import EmbeddedAws
+from local.embedded_aws.server import EmbeddedAws
 from local.kubernetes.client import KubeClient
 from tests.integration.batch_env import BatchOnEks, create_batch_on_eks
 from tests.kubernetes.eks_support import add_queue, unique

@@ -21,7 +21,7 @@ import pytest
 import yaml
 
 from batch_on_eks.adapters.eks_token import PREFIX, eks_token
-from local.embedded_aws import EmbeddedAws
+from local.embedded_aws.server import EmbeddedAws
 from tests.kubernetes.eks_support import (
     CLUSTER_ADMIN_POLICY,
     EksCluster,

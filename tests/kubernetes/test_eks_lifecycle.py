@@ -1,12 +1,13 @@
-"""The embedded EKS's hook to local API servers (local/moto_gaps.py, local/kubernetes/eks.py): what a
-client of EKS sees when a cluster's server cannot start. The running case is in test_eks_authentication."""
+"""The embedded EKS's hook to local API servers (local/embedded_aws/moto_gaps.py, local/kubernetes/eks.py):
+what a client of EKS sees when a cluster's server cannot start. The running case is in
+test_eks_authentication."""
 
 from __future__ import annotations
 
 import boto3
 import pytest
 
-from local.embedded_aws import EmbeddedAws
+from local.embedded_aws.server import EmbeddedAws
 from local.kubernetes.cluster import KubernetesStartFailed
 from tests.kubernetes.eks_support import TRUST, unique
 

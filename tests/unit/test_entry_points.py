@@ -17,7 +17,7 @@ from batch_on_eks.logic.run_requests import execution_name, run_job_state_machin
 from batch_on_eks.models.custom_resource import CustomResourceRequest
 from batch_on_eks.models.run import Run
 from batch_on_eks.settings import Settings
-from local.event_bus import target_input
+from local.embedded_aws.event_bus import target_input
 
 EVENTS = Path(__file__).resolve().parent.parent / "events"
 SETTINGS = Settings("doeks", "doeks-runs", "doeks-environments", 90, "us-east-1")

@@ -1,11 +1,11 @@
 """Records every AWS call a deployed function's handler makes, for checking against the function's IAM role.
 
-Once installed (by :meth:`local.embedded_aws.EmbeddedAws.start`), every botocore client in the process, those
-created before and after, has a ``before-parameter-build`` handler. A call made while a handler runs (the
-thread is inside :func:`local.lambda_runtime.function_environment`) is recorded with the function, its
-role's inline policies as the embedded IAM holds them (snapshotted at the first call: they were created
-from the template), the IAM action prefix (the service's signing name: ``states`` for Step Functions) and
-the request parameters. Calls made outside handlers (tests, the embedded AWS itself) are not recorded.
+Once installed (by :meth:`local.embedded_aws.server.EmbeddedAws.start`), every botocore client in the process,
+those created before and after, has a ``before-parameter-build`` handler. A call made while a handler runs
+(the thread is inside :func:`local.embedded_aws.lambda_runtime.function_environment`) is recorded with the
+function, its role's inline policies as the embedded IAM holds them (snapshotted at the first call: they were
+created from the template), the IAM action prefix (the service's signing name: ``states`` for Step Functions)
+and the request parameters. Calls made outside handlers (tests, the embedded AWS itself) are not recorded.
 
 The recorder is one per process and keeps the calls of every embedded AWS started in it, so a check at the
 end of a test session sees all of them.
@@ -24,11 +24,11 @@ from typing import TYPE_CHECKING, Any
 import botocore.client
 import botocore.session
 
-from local import moto_hooks
-from local.lambda_runtime import current_function_name
+from local.embedded_aws import moto_hooks
+from local.embedded_aws.lambda_runtime import current_function_name
 
 if TYPE_CHECKING:
-    from local.embedded_aws import EmbeddedAws
+    from local.embedded_aws.server import EmbeddedAws
 
 _HANDLER_ID = "embedded-aws-call-recorder"
 

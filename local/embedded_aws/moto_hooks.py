@@ -1,13 +1,15 @@
-"""Where the embedded AWS plugs its runtime into moto (the API gaps themselves are in :mod:`local.moto_gaps`).
+"""Where the embedded AWS plugs its runtime into moto (the API gaps themselves are in
+:mod:`local.embedded_aws.moto_gaps`).
 
-- Lambda ``Invoke`` of a deployed function runs the real handler (:mod:`local.lambda_runtime`).
-- EventBridge rules hand events to function targets (:mod:`local.event_bus`).
+- Lambda ``Invoke`` of a deployed function runs the real handler (:mod:`local.embedded_aws.lambda_runtime`).
+- EventBridge rules hand events to function targets (:mod:`local.embedded_aws.event_bus`).
 - Step Functions executions emit "Step Functions Execution Status Change" events when they start and end
   (StopExecution included), which moto does not.
 - Batch SubmitJob, TerminateJob and CancelJob on EKS queues go to the data plane emulator
   (:mod:`local.dataplane.jobs`), which owns those jobs' lifecycle; other queues keep moto's behaviour.
 
-The hooks are installed once per process and act on the running :class:`~local.embedded_aws.EmbeddedAws`.
+The hooks are installed once per process and act on the running
+:class:`~local.embedded_aws.server.EmbeddedAws`.
 """
 
 from __future__ import annotations
@@ -29,10 +31,10 @@ from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommu
 
 from local.dataplane.faults import SubmitRejected
 from local.dataplane.jobs import EmulatedJob
-from local.moto_gaps import eks_namespace_for_queue
+from local.embedded_aws.moto_gaps import eks_namespace_for_queue
 
 if TYPE_CHECKING:
-    from local.embedded_aws import EmbeddedAws
+    from local.embedded_aws.server import EmbeddedAws
 
 _active: EmbeddedAws | None = None
 _installed = False

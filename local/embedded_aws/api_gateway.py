@@ -5,8 +5,8 @@ SAM turns the API and its functions' ``Api`` events into an OpenAPI ``Body`` on 
 route, each method with an ``aws_proxy`` integration naming its function), a ``Deployment`` and a ``Stage``.
 The body is imported into moto as API Gateway would import it (resources, methods, integrations), so the
 deployed API can be read back with the API Gateway API; :func:`deployed_routes` does that for
-:mod:`local.api_bridge`, which serves the API on 127.0.0.1. ``AWS::ApiGateway::Account`` (the account's
-CloudWatch role) is set through ``UpdateAccount``.
+:mod:`local.embedded_aws.api_bridge`, which serves the API on 127.0.0.1. ``AWS::ApiGateway::Account``
+(the account's CloudWatch role) is set through ``UpdateAccount``.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 
 if TYPE_CHECKING:
-    from local.deploy import DeployedResource, Stack
+    from local.embedded_aws.deploy import DeployedResource, Stack
 
 ANY_METHOD = "x-amazon-apigateway-any-method"
 _FUNCTION_IN_URI = re.compile(r"/functions/(?P<function>arn:[^/]+)/invocations$")
@@ -58,7 +58,7 @@ class _ApiGatewayResources:
         return boto3.client("apigateway", region_name=self.region)
 
     def rest_api(self, stack: Stack, logical_id: str, props: dict[str, Any]) -> DeployedResource:
-        from local.deploy import DeployedResource
+        from local.embedded_aws.deploy import DeployedResource
 
         apigateway = self._client()
         body = props.get("Body")
@@ -77,7 +77,7 @@ class _ApiGatewayResources:
         return DeployedResource(logical_id, "AWS::ApiGateway::RestApi", api["id"], attributes)
 
     def deployment(self, stack: Stack, logical_id: str, props: dict[str, Any]) -> DeployedResource:
-        from local.deploy import DeployedResource
+        from local.embedded_aws.deploy import DeployedResource
 
         request = {"restApiId": props["RestApiId"], "description": str(props.get("Description", ""))}
         if props.get("StageName"):
@@ -88,7 +88,7 @@ class _ApiGatewayResources:
         )
 
     def stage(self, stack: Stack, logical_id: str, props: dict[str, Any]) -> DeployedResource:
-        from local.deploy import DeployedResource
+        from local.embedded_aws.deploy import DeployedResource
 
         request: dict[str, Any] = {
             "restApiId": props["RestApiId"],
@@ -104,7 +104,7 @@ class _ApiGatewayResources:
         return DeployedResource(logical_id, "AWS::ApiGateway::Stage", props["StageName"], attributes)
 
     def account(self, stack: Stack, logical_id: str, props: dict[str, Any]) -> DeployedResource:
-        from local.deploy import DeployedResource
+        from local.embedded_aws.deploy import DeployedResource
 
         operations = []
         if props.get("CloudWatchRoleArn"):

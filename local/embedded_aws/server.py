@@ -25,20 +25,20 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 
-from local import call_recorder, moto_gaps, moto_hooks
 from local.dataplane.container_logs import ContainerLogWriter
 from local.dataplane.faults import Faults
 from local.dataplane.jobs import BatchDataPlane, EmulatedJob, Timings
-from local.deploy import Deployer, Stack
-from local.event_bus import Delivery, EventBus, aws_event
-from local.lambda_runtime import LambdaRuntime
-from local.signals import Signals
+from local.embedded_aws import call_recorder, moto_gaps, moto_hooks
+from local.embedded_aws.deploy import Deployer, Stack
+from local.embedded_aws.event_bus import Delivery, EventBus, aws_event
+from local.embedded_aws.lambda_runtime import LambdaRuntime
+from local.embedded_aws.signals import Signals
 
 if TYPE_CHECKING:
     from local.kubernetes.eks import EksKubernetes
 
 ACCOUNT = "123456789012"
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 # The process-wide settings that make every boto3 client in the process talk to the embedded AWS.
 _AWS_SETTINGS = (
@@ -185,7 +185,7 @@ class EmbeddedAws:
         stack_name: str = "batch-on-eks",
         parameters: dict[str, str] | None = None,
     ) -> Stack:
-        """Create the template's resources in the embedded AWS (see :mod:`local.deploy`)."""
+        """Create the template's resources in the embedded AWS (see :mod:`local.embedded_aws.deploy`)."""
         stack = self.deployer.deploy(template, stack_name, parameters)
         self.stacks[stack_name] = stack
         return stack
@@ -195,7 +195,8 @@ class EmbeddedAws:
 
     @property
     def calls(self) -> list[call_recorder.RecordedCall]:
-        """Every AWS call a function's handler has made in this process (:mod:`local.call_recorder`)."""
+        """Every AWS call a function's handler has made in this process
+        (:mod:`local.embedded_aws.call_recorder`)."""
         return call_recorder.RECORDER.calls
 
     def wait_for_execution(self, execution_arn: str, bound_seconds: float = 60.0) -> dict[str, Any]:

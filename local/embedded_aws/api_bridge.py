@@ -8,8 +8,9 @@ Lambda, and answers with the function's status, headers and body.
             requests.get(f"{bridge.url}/jobs", params={"environment": "doeks-aws-batch"})
 
 ``bridge.url`` ends with the stage (``http://127.0.0.1:<port>/v1``), as the stack's ``ApiUrl`` output does.
-Routes come from the deployed API itself (:func:`local.api_gateway.deployed_routes`: the resources and
-methods the template's ``Api`` events made), matched as API Gateway matches them: a literal path segment
+Routes come from the deployed API itself
+(:func:`local.embedded_aws.api_gateway.deployed_routes`: the resources and methods the template's ``Api``
+events made), matched as API Gateway matches them: a literal path segment
 before a ``{parameter}``, a parameter before a greedy ``{proxy+}``, the method before ``ANY``. The event
 carries the resource, the path parameters, the headers and query string (single- and multi-valued), and a
 ``requestContext`` with the stage, the request id and an ``identity``: API Gateway's AWS_IAM check is not
@@ -32,11 +33,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from local.api_gateway import Route, deployed_routes
+from local.embedded_aws.api_gateway import Route, deployed_routes
 
 if TYPE_CHECKING:
-    from local.deploy import Stack
-    from local.embedded_aws import EmbeddedAws
+    from local.embedded_aws.deploy import Stack
+    from local.embedded_aws.server import EmbeddedAws
 
 # API Gateway's own limit on a request's body (its REQUEST_TOO_LARGE gateway response).
 MAX_BODY_BYTES = 10 * 1024 * 1024

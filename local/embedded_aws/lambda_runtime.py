@@ -33,7 +33,7 @@ from typing import Any
 
 import boto3
 
-from local.signals import Signals
+from local.embedded_aws.signals import Signals
 
 _FUNCTION_ENV: contextvars.ContextVar[Mapping[str, str] | None] = contextvars.ContextVar(
     "lambda_function_env", default=None

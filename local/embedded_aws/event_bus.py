@@ -5,7 +5,8 @@ get the event the way AWS hands it to Lambda (asynchronously).
   gets the event with the error attributes AWS sets (the rule's retry policy cannot help locally, so it is
   treated as exhausted at once).
 - A function that raises goes through Lambda's asynchronous retries and then its ``EventInvokeConfig``
-  OnFailure destination: that is :class:`~local.lambda_runtime.LambdaRuntime`'s job, not the rule's.
+  OnFailure destination: that is :class:`~local.embedded_aws.lambda_runtime.LambdaRuntime`'s job, not the
+  rule's.
 - Other targets (SQS, log groups, buses) go through moto unchanged.
 
 :meth:`EventBus.publish` is how AWS services themselves emit events (Batch job state changes, Step
@@ -32,7 +33,7 @@ from typing import Any
 
 import boto3
 
-from local.lambda_runtime import LambdaRuntime
+from local.embedded_aws.lambda_runtime import LambdaRuntime
 
 
 def event_time(when: datetime | None = None) -> str:
@@ -186,7 +187,7 @@ class EventBus:
         return delivery
 
     def _deliver(self, rule: Any, event: dict[str, Any], delivery: Delivery | None) -> None:
-        from local.moto_hooks import original_send_to_targets
+        from local.embedded_aws.moto_hooks import original_send_to_targets
 
         function_targets = [t for t in rule.targets if t["Arn"].split(":")[2] == "lambda"]
         other_targets = [t for t in rule.targets if t not in function_targets]

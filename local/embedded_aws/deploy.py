@@ -13,8 +13,8 @@ moto has no copy of is recorded on the role as a tag ``embedded-aws:managed-poli
 
 Custom resources (``AWS::CloudFormation::CustomResource``, ``Custom::*``) are created as CloudFormation
 creates them: their ``ServiceToken`` function is invoked asynchronously with a real Create request (every
-property a string, as CloudFormation sends them), and the answer is awaited at the request's
-``ResponseURL``, served locally by :mod:`local.cfn_responses`; FAILED fails the deployment. The answer's
+property a string, as CloudFormation sends them), and the answer is awaited at the request's ``ResponseURL``,
+served locally by :mod:`local.embedded_aws.cfn_responses`; FAILED fails the deployment. The answer's
 ``PhysicalResourceId`` is the resource's ``Ref`` and its ``Data`` its attributes. :meth:`Stack.delete` sends
 the Delete requests, last created first, as ``sam delete`` does, and stops at the first FAILED answer.
 
@@ -38,10 +38,10 @@ from typing import Any
 
 import boto3
 
-from local import api_gateway
-from local.cfn_responses import response_server
-from local.lambda_runtime import DeployedFunction, InvokeConfig, LambdaRuntime
-from local.template import Intrinsics, TranslatedStack, load_template, rule_violations, translate
+from local.embedded_aws import api_gateway
+from local.embedded_aws.cfn_responses import response_server
+from local.embedded_aws.lambda_runtime import DeployedFunction, InvokeConfig, LambdaRuntime
+from local.embedded_aws.template import Intrinsics, TranslatedStack, load_template, rule_violations, translate
 
 
 @dataclass
@@ -195,7 +195,7 @@ class Deployer:
             "AWS::EC2::SecurityGroupIngress": self._security_group_ingress,
             "AWS::EC2::SecurityGroupEgress": self._security_group_egress,
             _CUSTOM: self._custom_resource,
-            **api_gateway.creators(region),  # the REST API (local/api_gateway.py)
+            **api_gateway.creators(region),  # the REST API (local/embedded_aws/api_gateway.py)
         }
 
     def client(self, service: str) -> Any:
