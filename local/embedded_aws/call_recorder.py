@@ -19,16 +19,12 @@ import threading
 import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import botocore.client
 import botocore.session
 
-from local.embedded_aws import moto_hooks
-from local.embedded_aws.lambda_runtime import current_function_name
-
-if TYPE_CHECKING:
-    from local.embedded_aws.server import EmbeddedAws
+from local.embedded_aws.lambda_runtime import LambdaRuntime, current_function_name
 
 _HANDLER_ID = "embedded-aws-call-recorder"
 
@@ -56,7 +52,9 @@ class CallRecorder:
         self._calls: list[RecordedCall] = []
         self._lock = threading.Lock()
         self._installed = False
-        self._policies: weakref.WeakKeyDictionary[EmbeddedAws, dict[str, Mapping[str, str]]] = (
+        self._runtime: LambdaRuntime | None = None
+        self._account = ""
+        self._policies: weakref.WeakKeyDictionary[LambdaRuntime, dict[str, Mapping[str, str]]] = (
             weakref.WeakKeyDictionary()
         )
 
@@ -84,6 +82,12 @@ class CallRecorder:
             if isinstance(obj, botocore.client.BaseClient):
                 self.attach(obj)
 
+    def activate(self, runtime: LambdaRuntime | None, account: str = "") -> None:
+        """Record calls with what the running embedded AWS knows of their function: its ``runtime`` (the
+        deployed functions) and ``account`` (their roles' policies); None while no embedded AWS runs."""
+        self._runtime = runtime
+        self._account = account
+
     def attach(self, client: Any) -> None:
         client.meta.events.register("before-parameter-build", self._on_call, unique_id=_HANDLER_ID)
 
@@ -91,34 +95,34 @@ class CallRecorder:
         name = current_function_name()
         if name is None:
             return
-        aws = moto_hooks._active
-        function = aws.runtime.find(name) if aws is not None else None
+        runtime = self._runtime
+        function = runtime.find(name) if runtime is not None else None
         service_model = model.service_model
         call = RecordedCall(
             function_name=name,
             logical_id=function.logical_id if function is not None else "",
             role_arn=function.role_arn if function is not None else "",
-            policies=self._role_policies(aws, function.role_arn) if aws and function else {},
+            policies=self._role_policies(runtime, function.role_arn) if runtime and function else {},
             service=service_model.service_name,
             iam_prefix=service_model.signing_name,
             operation=model.name,
             params=_copy(params),
-            region=str(context.get("client_region") or (aws.region if aws else "")),
-            account=aws.account if aws is not None else "",
+            region=str(context.get("client_region") or (runtime.region if runtime else "")),
+            account=self._account if runtime is not None else "",
         )
         with self._lock:
             self._calls.append(call)
 
-    def _role_policies(self, aws: EmbeddedAws, role_arn: str) -> Mapping[str, str]:
+    def _role_policies(self, runtime: LambdaRuntime, role_arn: str) -> Mapping[str, str]:
         """The role's inline policies, read from the embedded IAM (no API call: it would be recorded)."""
         with self._lock:
-            known = self._policies.setdefault(aws, {})
+            known = self._policies.setdefault(runtime, {})
             if role_arn not in known:
                 from moto.iam.models import iam_backends
 
                 partition = role_arn.split(":")[1] if role_arn.count(":") >= 5 else "aws"
                 try:
-                    role = iam_backends[aws.account][partition].get_role_by_arn(role_arn)
+                    role = iam_backends[self._account][partition].get_role_by_arn(role_arn)
                     known[role_arn] = dict(role.policies)
                 except Exception:  # no such role: the function has no permissions
                     known[role_arn] = {}

@@ -27,7 +27,7 @@ import json
 import re
 import threading
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -143,10 +143,18 @@ class Delivery:
 
 
 class EventBus:
-    def __init__(self, runtime: LambdaRuntime, account: str, region: str):
+    def __init__(
+        self,
+        runtime: LambdaRuntime,
+        account: str,
+        region: str,
+        moto_delivery: Callable[[Any, dict[str, Any]], None],
+    ):
+        """``moto_delivery``: moto's own ``Rule.send_to_targets``, for the targets that are not functions."""
         self.runtime = runtime
         self.account = account
         self.region = region
+        self.moto_delivery = moto_delivery
 
     def _rules(self) -> list[Any]:
         from moto.events.models import events_backends
@@ -187,14 +195,12 @@ class EventBus:
         return delivery
 
     def _deliver(self, rule: Any, event: dict[str, Any], delivery: Delivery | None) -> None:
-        from local.embedded_aws.moto_hooks import original_send_to_targets
-
         function_targets = [t for t in rule.targets if t["Arn"].split(":")[2] == "lambda"]
         other_targets = [t for t in rule.targets if t not in function_targets]
         if other_targets:
             view = copy.copy(rule)
             view.targets = other_targets
-            original_send_to_targets(view, event)
+            self.moto_delivery(view, event)
         for target in function_targets:
             self._to_function(rule, target, event, delivery)
 

@@ -8,8 +8,8 @@
 - Batch SubmitJob, TerminateJob and CancelJob on EKS queues go to the data plane emulator
   (:mod:`local.dataplane.jobs`), which owns those jobs' lifecycle; other queues keep moto's behaviour.
 
-The hooks are installed once per process and act on the running
-:class:`~local.embedded_aws.server.EmbeddedAws`.
+The hooks are installed once per process; moto's classes are process-wide, so they act on whichever embedded
+AWS :func:`activate` was last given (:class:`RunningAws`: its runtime, bus, data plane, faults, signals).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import json
 import threading
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from moto.awslambda.models import LambdaBackend
 from moto.awslambda_simple.models import LambdaSimpleBackend
@@ -34,9 +34,28 @@ from local.dataplane.jobs import EmulatedJob
 from local.embedded_aws.moto_gaps import eks_namespace_for_queue
 
 if TYPE_CHECKING:
-    from local.embedded_aws.server import EmbeddedAws
+    from local.dataplane.faults import Faults
+    from local.dataplane.jobs import BatchDataPlane
+    from local.embedded_aws.event_bus import Delivery, EventBus
+    from local.embedded_aws.lambda_runtime import LambdaRuntime
+    from local.embedded_aws.signals import Signals
 
-_active: EmbeddedAws | None = None
+
+class RunningAws(Protocol):
+    """What the hooks hand moto's calls to (an :class:`~local.embedded_aws.server.EmbeddedAws`)."""
+
+    runtime: LambdaRuntime
+    bus: EventBus
+    batch: BatchDataPlane
+    faults: Faults
+    signals: Signals
+
+    def publish_aws_event(
+        self, source: str, detail_type: str, detail: dict[str, Any], resources: list[str]
+    ) -> Delivery: ...
+
+
+_active: RunningAws | None = None
 _installed = False
 _install_lock = threading.Lock()
 
@@ -50,12 +69,12 @@ _original_execution_start = Execution.start
 _original_execution_stop = Execution.stop
 
 
-def activate(aws: EmbeddedAws | None) -> None:
+def activate(aws: RunningAws | None) -> None:
     global _active
     _active = aws
 
 
-def active() -> EmbeddedAws:
+def active() -> RunningAws:
     if _active is None:
         raise RuntimeError("no embedded AWS is running in this process")
     return _active

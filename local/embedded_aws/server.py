@@ -84,7 +84,7 @@ class EmbeddedAws:
         self.faults = Faults()
         self.readiness = moto_gaps.READINESS
         self.runtime = LambdaRuntime(self.signals, region)
-        self.bus = EventBus(self.runtime, self.account, region)
+        self.bus = EventBus(self.runtime, self.account, region, moto_hooks.original_send_to_targets)
         self.batch = BatchDataPlane(
             self.account,
             region,
@@ -125,6 +125,7 @@ class EmbeddedAws:
         self.endpoint = f"http://{host}:{port}"
         self._point_process_at(port)
         moto_hooks.activate(self)
+        call_recorder.RECORDER.activate(self.runtime, self.account)
         if self.kubernetes_enabled:
             self._start_kubernetes()
         return self
@@ -164,6 +165,7 @@ class EmbeddedAws:
             self.kubernetes.stop_all()
             self.kubernetes = None
         moto_hooks.activate(None)
+        call_recorder.RECORDER.activate(None)
         self.readiness.reset()
         self._server = None  # the server stays up for the next embedded AWS (see _SERVER)
         for name, value in self._saved_settings.items():
