@@ -31,7 +31,7 @@ from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommu
 
 from local.dataplane.faults import SubmitRejected
 from local.dataplane.jobs import EmulatedJob
-from local.embedded_aws.moto_gaps import eks_namespace_for_queue
+from local.embedded_aws.moto_gaps.batch import eks_namespace_for_queue
 
 if TYPE_CHECKING:
     from local.dataplane.faults import Faults

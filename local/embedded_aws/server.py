@@ -32,6 +32,8 @@ from local.embedded_aws import call_recorder, moto_gaps, moto_hooks
 from local.embedded_aws.deploy import Deployer, Stack
 from local.embedded_aws.event_bus import Delivery, EventBus, aws_event
 from local.embedded_aws.lambda_runtime import LambdaRuntime
+from local.embedded_aws.moto_gaps.eks_control_plane import use_eks_control_plane
+from local.embedded_aws.moto_gaps.readiness import READINESS
 from local.embedded_aws.signals import Signals
 
 if TYPE_CHECKING:
@@ -82,7 +84,7 @@ class EmbeddedAws:
         self.timings = timings or Timings()
         self.signals = Signals()
         self.faults = Faults()
-        self.readiness = moto_gaps.READINESS
+        self.readiness = READINESS
         self.runtime = LambdaRuntime(self.signals, region)
         self.bus = EventBus(self.runtime, self.account, region, moto_hooks.original_send_to_targets)
         self.batch = BatchDataPlane(
@@ -137,7 +139,7 @@ class EmbeddedAws:
         find_binaries()  # fail now, naming `make kubernetes`, rather than inside a CreateCluster call
         own = (os.environ["AWS_ACCESS_KEY_ID"], os.environ["AWS_SECRET_ACCESS_KEY"])  # set just above
         self.kubernetes = EksKubernetes(sts_endpoint=self.endpoint, own_credentials=own)
-        moto_gaps.use_eks_control_plane(self.kubernetes)
+        use_eks_control_plane(self.kubernetes)
         self.batch.pod_host = self.kubernetes.pod_host
 
     def _point_process_at(self, port: int) -> None:
@@ -160,7 +162,7 @@ class EmbeddedAws:
         self.runtime.wait_async_idle(timeout=10)
         self.runtime.close()
         if self.kubernetes is not None:
-            moto_gaps.use_eks_control_plane(None)
+            use_eks_control_plane(None)
             self.batch.pod_host = lambda cluster_arn: None
             self.kubernetes.stop_all()
             self.kubernetes = None

@@ -1,6 +1,6 @@
 """A real Kubernetes API server behind every cluster of the embedded EKS (``EmbeddedAws(kubernetes=True)``).
 
-Lifecycle, through the hook in :mod:`local.embedded_aws.moto_gaps`:
+Lifecycle, through the hook in :mod:`local.embedded_aws.moto_gaps.eks_control_plane`:
 
 - CreateCluster launches the cluster's server without waiting: its endpoint and CA are known at once
   and are in the answer, while the server boots as the cluster is CREATING;
@@ -84,7 +84,7 @@ class EksKubernetes:
                 self._clusters[(account, region, name)] = cluster
             return cluster
 
-    # -- the hook moto_gaps calls (EksControlPlane) ---------------------------------------------------------
+    # -- the hook the EKS control plane gap calls (EksControlPlane) -----------------------------------------
     def launch(self, account: str, region: str, name: str) -> tuple[str, str]:
         cluster = self._cluster(account, region, name)
         return cluster.endpoint, cluster.ca_pem

@@ -30,7 +30,7 @@ from typing import Any
 
 import yaml
 
-from local.embedded_aws import moto_gaps
+from local.embedded_aws.moto_gaps import eks_access_entries
 from local.kubernetes.eks_tokens import Caller
 from local.kubernetes.webhook import Identity
 
@@ -87,10 +87,10 @@ class IdentityMapper:
             return None
         principal, session = principal_of(caller.arn)
         variables = self._variables(caller, session)
-        mode = moto_gaps.eks_authentication_mode(cluster)
+        mode = eks_access_entries.authentication_mode(cluster)
         uid = f"aws-iam-authenticator:{caller.account}:{caller.user_id}"
         if mode in ("API", "API_AND_CONFIG_MAP"):
-            for entry in list(moto_gaps.eks_access_entries(cluster).values()):
+            for entry in list(eks_access_entries.access_entries(cluster).values()):
                 if _same_principal(entry.principal_arn, principal):
                     groups = list(entry.kubernetes_groups)
                     if self._is_cluster_admin(entry.policies):

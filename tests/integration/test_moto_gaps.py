@@ -1,4 +1,4 @@
-"""local/embedded_aws/moto_gaps.py: moto's missing EKS/Batch pieces, exercised through a real moto server."""
+"""local/embedded_aws/moto_gaps/: moto's missing EKS/Batch pieces, exercised through a real moto server."""
 
 from __future__ import annotations
 
@@ -14,7 +14,9 @@ import requests
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from local.embedded_aws.moto_gaps import READINESS, eks_namespace_for_queue, install
+from local.embedded_aws.moto_gaps import install
+from local.embedded_aws.moto_gaps.batch import eks_namespace_for_queue
+from local.embedded_aws.moto_gaps.readiness import READINESS
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"

@@ -1,6 +1,6 @@
-"""The embedded EKS's hook to local API servers (local/embedded_aws/moto_gaps.py, local/kubernetes/eks.py):
-what a client of EKS sees when a cluster's server cannot start. The running case is in
-test_eks_authentication."""
+"""The embedded EKS's hook to local API servers (local/embedded_aws/moto_gaps/eks_control_plane.py,
+local/kubernetes/eks.py): what a client of EKS sees when a cluster's server cannot start. The running case is
+in test_eks_authentication."""
 
 from __future__ import annotations
 
