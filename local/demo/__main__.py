@@ -44,7 +44,7 @@ from local.demo.kubectl_views import (
     pod_row,
 )
 from local.demo.workflow_progress import WorkflowProgress
-from local.embedded_aws.deploy import Stack
+from local.embedded_aws.deploy.stack import Stack
 from local.embedded_aws.server import REPO_ROOT, EmbeddedAws
 from local.kubernetes.client import KubeClient
 from local.kubernetes.cluster import KubernetesCluster

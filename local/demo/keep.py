@@ -26,7 +26,7 @@ from typing import Any
 
 from local.demo.console import heading, say
 from local.embedded_aws.api_bridge import ApiBridge
-from local.embedded_aws.deploy import Stack
+from local.embedded_aws.deploy.stack import Stack
 from local.embedded_aws.server import EmbeddedAws
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)

@@ -8,15 +8,13 @@ Lambda, and answers with the function's status, headers and body.
             requests.get(f"{bridge.url}/jobs", params={"environment": "doeks-aws-batch"})
 
 ``bridge.url`` ends with the stage (``http://127.0.0.1:<port>/v1``), as the stack's ``ApiUrl`` output does.
-Routes come from the deployed API itself
-(:func:`local.embedded_aws.api_gateway.deployed_routes`: the resources and methods the template's ``Api``
-events made), matched as API Gateway matches them: a literal path segment
-before a ``{parameter}``, a parameter before a greedy ``{proxy+}``, the method before ``ANY``. The event
-carries the resource, the path parameters, the headers and query string (single- and multi-valued), and a
-``requestContext`` with the stage, the request id and an ``identity``: API Gateway's AWS_IAM check is not
-emulated, and the caller is the bridge's ``caller_arn``. With a ``token``, every request must carry
-``Authorization: Bearer <token>`` or is answered 401 (a bridge left running for people, such as the demo's
-``--keep``, is then not open to every local process).
+Routes come from the deployed API itself (:mod:`local.embedded_aws.api_routes`: the resources and methods the
+template's ``Api`` events made), matched as API Gateway matches them. The event carries the resource, the path
+parameters, the headers and query string (single- and multi-valued), and a ``requestContext`` with the stage,
+the request id and an ``identity``: API Gateway's AWS_IAM check is not emulated, and the caller is the
+bridge's ``caller_arn``. With a ``token``, every request must carry ``Authorization: Bearer <token>`` or is
+answered 401 (a bridge left running for people, such as the demo's ``--keep``, is then not open to every local
+process).
 """
 
 from __future__ import annotations
@@ -26,70 +24,20 @@ import hmac
 import json
 import threading
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from local.embedded_aws.api_gateway import Route, deployed_routes
+from local.embedded_aws.api_routes import RouteMatch, deployed_routes, match_route
 
 if TYPE_CHECKING:
-    from local.embedded_aws.deploy import Stack
+    from local.embedded_aws.deploy.stack import Stack
     from local.embedded_aws.server import EmbeddedAws
 
 # API Gateway's own limit on a request's body (its REQUEST_TOO_LARGE gateway response).
 MAX_BODY_BYTES = 10 * 1024 * 1024
-_GREEDY = "+}"
-
-
-@dataclass(frozen=True)
-class RouteMatch:
-    route: Route
-    path_parameters: dict[str, str]
-
-
-def _segment_rank(template: str) -> int:
-    """Literal segments win over parameters, and parameters over a greedy ``{proxy+}``."""
-    if template.endswith(_GREEDY):
-        return 2
-    return 1 if template.startswith("{") else 0
-
-
-def _match_resource(segments: list[str], template: list[str]) -> dict[str, str] | None:
-    parameters: dict[str, str] = {}
-    for index, part in enumerate(template):
-        if part.startswith("{") and part.endswith(_GREEDY):
-            rest = segments[index:]
-            if not rest:
-                return None
-            parameters[part[1:-2]] = "/".join(rest)
-            return parameters
-        if index >= len(segments):
-            return None
-        if part.startswith("{") and part.endswith("}"):
-            parameters[part[1:-1]] = segments[index]
-        elif part != segments[index]:
-            return None
-    return parameters if len(segments) == len(template) else None
-
-
-def match_route(routes: list[Route], method: str, path: str) -> RouteMatch | None:
-    """The route API Gateway would choose for ``method`` and ``path`` (the path below the stage)."""
-    segments = [part for part in path.split("/") if part]
-    candidates: list[tuple[list[int], str, dict[str, str]]] = []
-    for resource in sorted({route.resource_path for route in routes}):
-        template = [part for part in resource.split("/") if part]
-        parameters = _match_resource(segments, template)
-        if parameters is not None:
-            candidates.append(([_segment_rank(part) for part in template], resource, parameters))
-    if not candidates:
-        return None
-    _rank, resource, parameters = min(candidates, key=lambda candidate: candidate[0])
-    methods = {route.method: route for route in routes if route.resource_path == resource}
-    route = methods.get(method) or methods.get("ANY")
-    return RouteMatch(route, parameters) if route is not None else None
 
 
 def _error_body(code: str, message: str, field: str | None = None) -> bytes:

@@ -29,7 +29,8 @@ from local.dataplane.container_logs import ContainerLogWriter
 from local.dataplane.faults import Faults
 from local.dataplane.jobs import BatchDataPlane, EmulatedJob, Timings
 from local.embedded_aws import call_recorder, moto_gaps, moto_hooks
-from local.embedded_aws.deploy import Deployer, Stack
+from local.embedded_aws.deploy.deployer import Deployer
+from local.embedded_aws.deploy.stack import Stack
 from local.embedded_aws.event_bus import Delivery, EventBus, aws_event
 from local.embedded_aws.lambda_runtime import LambdaRuntime
 from local.embedded_aws.moto_gaps.eks_control_plane import use_eks_control_plane
@@ -189,7 +190,7 @@ class EmbeddedAws:
         stack_name: str = "batch-on-eks",
         parameters: dict[str, str] | None = None,
     ) -> Stack:
-        """Create the template's resources in the embedded AWS (see :mod:`local.embedded_aws.deploy`)."""
+        """Create the template's resources in the embedded AWS as CloudFormation would (:class:`Deployer`)."""
         stack = self.deployer.deploy(template, stack_name, parameters)
         self.stacks[stack_name] = stack
         return stack

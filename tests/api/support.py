@@ -14,7 +14,7 @@ from typing import Any
 
 import boto3
 
-from local.embedded_aws.deploy import Stack
+from local.embedded_aws.deploy.stack import Stack
 from local.embedded_aws.server import EmbeddedAws
 from tests.integration.batch_env import BatchOnEks, create_batch_on_eks, register_environment
 

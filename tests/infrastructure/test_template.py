@@ -14,9 +14,9 @@ from typing import Any
 import boto3
 import pytest
 
-from local.embedded_aws.deploy import Stack
+from local.embedded_aws.deploy.stack import Stack
+from local.embedded_aws.deploy.template import load_template, parse_yaml, rule_violations
 from local.embedded_aws.server import EmbeddedAws
-from local.embedded_aws.template import load_template, parse_yaml, rule_violations
 from tests.conftest import REPO_ROOT
 from tests.infrastructure.support import as_created
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from local.demo.environment_inventory import inventory
-from local.embedded_aws.deploy import Stack
+from local.embedded_aws.deploy.stack import Stack
 from local.embedded_aws.server import EmbeddedAws
 
 

@@ -8,8 +8,8 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from local.embedded_aws.cfn_responses import response_server
-from local.embedded_aws.deploy import Stack
+from local.embedded_aws.deploy.cfn_responses import response_server
+from local.embedded_aws.deploy.stack import Stack
 from local.embedded_aws.server import EmbeddedAws
 
 ANSWER_BOUND_SECONDS = 60.0

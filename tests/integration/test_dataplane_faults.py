@@ -19,7 +19,7 @@ from boto3.dynamodb.conditions import Key
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from local.embedded_aws.deploy import Stack
+from local.embedded_aws.deploy.stack import Stack
 from local.embedded_aws.server import EmbeddedAws
 from tests.integration.batch_env import BatchOnEks, create_batch_on_eks
 

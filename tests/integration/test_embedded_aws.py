@@ -12,8 +12,8 @@ from typing import Any
 import boto3
 import pytest
 
+from local.embedded_aws.deploy.template import load_template
 from local.embedded_aws.server import EmbeddedAws
-from local.embedded_aws.template import load_template
 from tests.integration.batch_env import BatchOnEks, create_batch_on_eks
 
 STACK = Path(__file__).parent / "stack" / "template.yaml"

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from local.embedded_aws.deploy import CustomResourceAnswer, Stack
+from local.embedded_aws.deploy.stack import CustomResourceAnswer, Stack
 from local.embedded_aws.server import EmbeddedAws
 from tests.conftest import FAST
 from tests.integration.provision_support import ProvisionWorld

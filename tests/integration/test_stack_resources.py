@@ -9,7 +9,7 @@ from typing import Any
 import boto3
 import pytest
 
-from local.embedded_aws.deploy import Stack
+from local.embedded_aws.deploy.stack import Stack
 from local.embedded_aws.server import EmbeddedAws
 from tests.integration.batch_env import create_batch_on_eks, register_environment
 from tests.integration.stack_lifecycle_support import send_request, teardown_properties

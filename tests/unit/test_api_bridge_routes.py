@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from local.embedded_aws.api_bridge import match_route
-from local.embedded_aws.api_gateway import Route
+from local.embedded_aws.api_routes import Route, match_route
 
 FUNCTION = "arn:aws:lambda:us-east-1:123456789012:function:api"
 ROUTES = [
