@@ -9,7 +9,7 @@ import pytest
 
 from local.embedded_aws.server import EmbeddedAws
 from local.kubernetes.cluster import KubernetesStartFailed
-from tests.kubernetes.eks_support import TRUST, unique
+from tests.emulator.kubernetes.eks_support import TRUST, unique
 
 
 def test_a_cluster_whose_server_cannot_start_is_failed_with_the_reason(

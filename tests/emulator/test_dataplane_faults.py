@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -21,9 +20,9 @@ from botocore.exceptions import ClientError
 
 from local.embedded_aws.deploy.stack import Stack
 from local.embedded_aws.server import EmbeddedAws
+from tests.emulator.conftest import TEST_STACK
 from tests.integration.batch_env import BatchOnEks, create_batch_on_eks
 
-STACK_TEMPLATE = Path(__file__).resolve().parent / "stack" / "template.yaml"
 STACK_NAME = "faults-test"
 QUEUE = "test-faults"
 ECHO = ["sh", "-c", "echo hi"]
@@ -100,7 +99,7 @@ class FaultsEnv:
 
 @pytest.fixture(scope="module")
 def env(aws: EmbeddedAws) -> FaultsEnv:
-    stack = aws.deploy(STACK_TEMPLATE, STACK_NAME)
+    stack = aws.deploy(TEST_STACK, STACK_NAME)
     return FaultsEnv(aws, stack, create_batch_on_eks(QUEUE))
 
 

@@ -18,8 +18,8 @@ import pytest
 from local.dataplane.jobs import EmulatedJob
 from local.embedded_aws.server import EmbeddedAws
 from local.kubernetes.client import KubeClient
+from tests.emulator.kubernetes.eks_support import add_queue, unique
 from tests.integration.batch_env import BatchOnEks, create_batch_on_eks
-from tests.kubernetes.eks_support import add_queue, unique
 
 BOUND = 60.0  # an upper bound on every wait, never a synchronisation
 BATCH_RULES = [

@@ -14,15 +14,15 @@ import pytest
 
 from local.embedded_aws.deploy.template import load_template
 from local.embedded_aws.server import EmbeddedAws
+from tests.emulator.conftest import TEST_STACK
 from tests.integration.batch_env import BatchOnEks, create_batch_on_eks
 
-STACK = Path(__file__).parent / "stack" / "template.yaml"
 STACK_NAME = "embedded-test"
 
 
 @pytest.fixture(scope="module")
 def stack(aws: EmbeddedAws) -> Any:
-    return aws.deploy(STACK, STACK_NAME)
+    return aws.deploy(TEST_STACK, STACK_NAME)
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +55,7 @@ def run_to_end(aws: EmbeddedAws, job_id: str) -> dict[str, Any]:
 # -- deployment -------------------------------------------------------------------------------------------
 def test_the_stack_is_deployed_from_its_template(aws: EmbeddedAws, stack: Any) -> None:
     # Given the test template
-    template = load_template(STACK)
+    template = load_template(TEST_STACK)
     # Then every function it declares is a Lambda function with the template's environment
     functions = {f["FunctionName"]: f for f in boto3.client("lambda").list_functions()["Functions"]}
     declared = [k for k, v in template["Resources"].items() if v["Type"] == "AWS::Serverless::Function"]

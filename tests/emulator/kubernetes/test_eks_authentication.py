@@ -22,7 +22,7 @@ import yaml
 
 from batch_on_eks.adapters.eks_token import PREFIX, eks_token
 from local.embedded_aws.server import EmbeddedAws
-from tests.kubernetes.eks_support import (
+from tests.emulator.kubernetes.eks_support import (
     CLUSTER_ADMIN_POLICY,
     EksCluster,
     create_eks_cluster,
