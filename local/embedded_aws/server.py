@@ -21,7 +21,7 @@ import os
 import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import boto3
 
@@ -36,9 +36,8 @@ from local.embedded_aws.lambda_runtime import LambdaRuntime
 from local.embedded_aws.moto_gaps.eks_control_plane import use_eks_control_plane
 from local.embedded_aws.moto_gaps.readiness import READINESS
 from local.embedded_aws.signals import Signals
-
-if TYPE_CHECKING:
-    from local.kubernetes.eks import EksKubernetes
+from local.kubernetes.binaries import find_binaries
+from local.kubernetes.eks import EksKubernetes
 
 ACCOUNT = "123456789012"
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -134,9 +133,6 @@ class EmbeddedAws:
         return self
 
     def _start_kubernetes(self) -> None:
-        from local.kubernetes.binaries import find_binaries
-        from local.kubernetes.eks import EksKubernetes
-
         find_binaries()  # fail now, naming `make kubernetes`, rather than inside a CreateCluster call
         own = (os.environ["AWS_ACCESS_KEY_ID"], os.environ["AWS_SECRET_ACCESS_KEY"])  # set just above
         self.kubernetes = EksKubernetes(sts_endpoint=self.endpoint, own_credentials=own)
