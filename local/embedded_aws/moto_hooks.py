@@ -18,7 +18,7 @@ import json
 import threading
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from moto.awslambda.models import LambdaBackend
 from moto.awslambda_simple.models import LambdaSimpleBackend
@@ -29,16 +29,12 @@ from moto.events.models import Rule
 from moto.moto_api import state_manager
 from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication, Execution
 
-from local.dataplane.faults import SubmitRejected
-from local.dataplane.jobs import EmulatedJob
+from local.dataplane.faults import Faults, SubmitRejected
+from local.dataplane.jobs import BatchDataPlane, EmulatedJob
+from local.embedded_aws.event_bus import Delivery, EventBus
+from local.embedded_aws.lambda_runtime import LambdaRuntime
 from local.embedded_aws.moto_gaps.batch import eks_namespace_for_queue
-
-if TYPE_CHECKING:
-    from local.dataplane.faults import Faults
-    from local.dataplane.jobs import BatchDataPlane
-    from local.embedded_aws.event_bus import Delivery, EventBus
-    from local.embedded_aws.lambda_runtime import LambdaRuntime
-    from local.embedded_aws.signals import Signals
+from local.embedded_aws.signals import Signals
 
 
 class RunningAws(Protocol):
