@@ -38,7 +38,7 @@ class Stack:
     not_emulated: dict[str, str] = field(default_factory=dict)
     stack_id: str = ""
     status: str = "CREATE_COMPLETE"
-    # What deletes the stack's custom resources (the deployer's, once it has deployed the stack).
+    # The deployer's: only it can reach the functions that answer for the custom resources.
     delete_custom_resources: Callable[[Stack, float], list[CustomResourceAnswer]] | None = field(
         default=None, repr=False, compare=False
     )
@@ -63,5 +63,4 @@ class Stack:
         return self.delete_custom_resources(self, bound_seconds)
 
 
-# Creates one resource of a stack from its resolved properties.
 Creator = Callable[[Stack, str, dict[str, Any]], DeployedResource]
