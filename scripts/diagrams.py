@@ -21,7 +21,7 @@ from typing import Any
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
-from local.embedded_aws.template import load_template  # noqa: E402 (the repository's root, just added)
+from local.embedded_aws.deploy.template import load_template  # noqa: E402 (the repository's root, just added)
 
 DOCUMENT = REPO_ROOT / "docs" / "architecture.md"
 WORKFLOWS = ("run_job", "provision_environment", "teardown_environment", "stack_teardown")
@@ -76,7 +76,11 @@ def _states(states: Mapping[str, Any], prefix: str = "") -> Iterator[str]:
 
 def workflow(name: str) -> str:
     definition = json.loads((REPO_ROOT / "statemachine" / f"{name}.asl.json").read_text(encoding="utf-8"))
-    lines = ["flowchart TD", f"    start((start)) --> {_id(definition['StartAt'])}", *_states(definition["States"])]
+    lines = [
+        "flowchart TD",
+        f"    start((start)) --> {_id(definition['StartAt'])}",
+        *_states(definition["States"]),
+    ]
     return "\n".join(lines)
 
 
@@ -116,7 +120,7 @@ def architecture() -> str:
             elif kind in ("Schedule", "ScheduleV2"):
                 sources["schedule"] = "EventBridge schedule"
                 lines.append(f"    schedule --> {name}")
-    for name, resource in sorted(resources.items()):
+    for resource in resources.values():
         if resource["Type"] == "AWS::Events::Rule" and "ScheduleExpression" in resource["Properties"]:
             for target in resource["Properties"].get("Targets", []):
                 function = _function_of(target.get("Arn"))

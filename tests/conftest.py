@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from local.dataplane.jobs import Timings
-from local.embedded_aws import EmbeddedAws
+from local.embedded_aws.server import EmbeddedAws
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 FAST = Timings(runnable=0.02, starting=0.02, default_time_limit=60)
@@ -32,7 +32,7 @@ def _no_leftover_faults(request: pytest.FixtureRequest) -> Iterator[None]:
 
 
 def _violations_found(session: pytest.Session) -> list[str]:
-    from local.call_recorder import RECORDER
+    from local.embedded_aws.call_recorder import RECORDER
     from tests.iam_policy import violations
 
     return [str(violation) for violation in violations(RECORDER.calls)]

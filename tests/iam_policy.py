@@ -1,10 +1,10 @@
 """Does a function's IAM policy allow the AWS calls its handler made? (least privilege)
 
-Each call recorded by :mod:`local.call_recorder` carries its function's inline policies as the embedded IAM
-holds them (created from the SAM-translated ``template.yaml``: policy templates and the permissions SAM
-adds, such as an ``EventInvokeConfig`` destination's, expanded exactly as SAM does). A call is turned into
-the IAM actions and resource ARNs it needs (:func:`required_permissions`), each evaluated as IAM does for
-identity policies (:func:`evaluate`): an explicit Deny wins, otherwise some Allow must match.
+Each call recorded by :mod:`local.embedded_aws.call_recorder` carries its function's inline policies as the
+embedded IAM holds them (created from the SAM-translated ``template.yaml``: policy templates and the
+permissions SAM adds, such as an ``EventInvokeConfig`` destination's, expanded exactly as SAM does). A call is
+turned into the IAM actions and resource ARNs it needs (:func:`required_permissions`), each evaluated as IAM
+does for identity policies (:func:`evaluate`): an explicit Deny wins, otherwise some Allow must match.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from local.call_recorder import RecordedCall
+from local.embedded_aws.call_recorder import RecordedCall
 
 
 # -- evaluation -----------------------------------------------------------------------------------------

@@ -28,9 +28,9 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from local.blueprint import stand_up
+from local.bench.blueprint import stand_up
 from local.dataplane.jobs import EmulatedJob, Timings
-from local.embedded_aws import REPO_ROOT, EmbeddedAws
+from local.embedded_aws.server import REPO_ROOT, EmbeddedAws
 
 HERE = Path(__file__).resolve().parent
 FRESH_PROCESSES = 7

@@ -4,9 +4,10 @@ Faults are keyed by job name (``fnmatch`` patterns, so a test can target the job
 Event faults act on the "Batch Job State Change" events of matching jobs; job faults change what the job
 does; submit faults change how SubmitJob answers. Readiness faults (a compute environment, cluster, node
 group or add-on that stays CREATING, goes INVALID or never becomes ready) live with the resources they
-act on: :data:`local.moto_gaps.READINESS`.
+act on: :data:`local.embedded_aws.moto_gaps.readiness.READINESS`.
 
-Signal names in holds may contain ``{jobId}``, filled in with the job's id (see :mod:`local.signals`).
+Signal names in holds may contain ``{jobId}``, filled in with the job's id (see
+:mod:`local.embedded_aws.signals`).
 """
 
 from __future__ import annotations

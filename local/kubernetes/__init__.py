@@ -1,4 +1,4 @@
-"""A real Kubernetes API server behind each emulated EKS cluster (DESIGN.md, "Local emulation").
+"""A real Kubernetes API server behind each emulated EKS cluster.
 
 ``build.sh`` builds kube-apiserver and kube-controller-manager from Debian's source package (``make
 kubernetes``); :class:`KubernetesCluster` runs them per cluster with RBAC and a TokenReview webhook that

@@ -1,6 +1,6 @@
 """A real Kubernetes API server behind every cluster of the embedded EKS (``EmbeddedAws(kubernetes=True)``).
 
-Lifecycle, through the hook in :mod:`local.moto_gaps`:
+Lifecycle, through the hook in :mod:`local.embedded_aws.moto_gaps.eks_control_plane`:
 
 - CreateCluster launches the cluster's server without waiting: its endpoint and CA are known at once
   and are in the answer, while the server boots as the cluster is CREATING;
@@ -20,7 +20,7 @@ from collections.abc import Callable
 
 from local.kubernetes.client import KubeClient
 from local.kubernetes.cluster import KubernetesCluster
-from local.kubernetes.eks_identities import IdentityMapper
+from local.kubernetes.eks_identities import ClusterAccess, IdentityMapper
 from local.kubernetes.eks_tokens import EksTokenVerifier, KnownKey, TokenRejected, known_keys
 from local.kubernetes.pods import BatchPods, managed_node_group_nodes
 from local.kubernetes.webhook import Identity
@@ -40,10 +40,11 @@ class EksAuthenticator:
         cluster_name: str,
         sts_endpoint: str,
         key_for: Callable[[str], KnownKey | None],
+        access: ClusterAccess,
     ):
         self.cluster_name = cluster_name
         self.verifier = EksTokenVerifier(cluster_name, sts_endpoint, key_for=key_for)
-        self.mapper = IdentityMapper(account, region, cluster_name, self._aws_auth)
+        self.mapper = IdentityMapper(account, region, cluster_name, self._aws_auth, access)
         self._admin: KubeClient | None = None
 
     def attach(self, cluster: KubernetesCluster) -> None:
@@ -65,9 +66,11 @@ class EksAuthenticator:
 class EksKubernetes:
     """The local clusters of one embedded AWS, by (account, region, cluster name)."""
 
-    def __init__(self, sts_endpoint: str, own_credentials: tuple[str, str]):
-        """``own_credentials``: the access key and secret the embedded AWS gave the process."""
+    def __init__(self, sts_endpoint: str, own_credentials: tuple[str, str], access: ClusterAccess):
+        """``own_credentials``: the access key and secret the embedded AWS gave the process; ``access``:
+        the embedded EKS's record of each cluster's authentication mode and access entries."""
         self.sts_endpoint = sts_endpoint
+        self.access = access
         access_key_id, secret = own_credentials
         self._key_for = known_keys({access_key_id: KnownKey(secret, None)})
         self._clusters: dict[tuple[str, str, str], KubernetesCluster] = {}
@@ -78,13 +81,15 @@ class EksKubernetes:
         with self._lock:
             cluster = self._clusters.get((account, region, name))
             if cluster is None:
-                authenticator = EksAuthenticator(account, region, name, self.sts_endpoint, self._key_for)
+                authenticator = EksAuthenticator(
+                    account, region, name, self.sts_endpoint, self._key_for, self.access
+                )
                 cluster = KubernetesCluster(name, authenticator)
                 authenticator.attach(cluster)
                 self._clusters[(account, region, name)] = cluster
             return cluster
 
-    # -- the hook moto_gaps calls (EksControlPlane) ---------------------------------------------------------
+    # -- the hook the EKS control plane gap calls (EksControlPlane) -----------------------------------------
     def launch(self, account: str, region: str, name: str) -> tuple[str, str]:
         cluster = self._cluster(account, region, name)
         return cluster.endpoint, cluster.ca_pem

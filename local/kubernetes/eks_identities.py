@@ -25,12 +25,11 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
 
 import yaml
 
-from local import moto_gaps
 from local.kubernetes.eks_tokens import Caller
 from local.kubernetes.webhook import Identity
 
@@ -64,6 +63,25 @@ def _same_principal(entry_arn: str, principal: str) -> bool:
     return entry is not None and caller is not None and entry.groups() == caller.groups()
 
 
+class AccessEntry(Protocol):
+    """An access entry as EKS keeps it: the principal, the Kubernetes user and groups, the access policies
+    associated with it (policy ARN -> association with its ``accessScope``)."""
+
+    principal_arn: str
+    username: str
+    kubernetes_groups: list[str]
+    policies: dict[str, dict[str, Any]]
+
+
+class ClusterAccess(Protocol):
+    """What EKS knows of who may use a cluster: its authentication mode and its access entries. The
+    embedded EKS supplies it (the cluster's API side owns them); None: there is no such cluster."""
+
+    def authentication_mode(self, account: str, region: str, cluster: str) -> str | None: ...
+
+    def access_entries(self, account: str, region: str, cluster: str) -> Sequence[AccessEntry]: ...
+
+
 class IdentityMapper:
     """Maps callers to Kubernetes identities for one cluster of the embedded EKS."""
 
@@ -73,24 +91,23 @@ class IdentityMapper:
         region: str,
         cluster_name: str,
         aws_auth: Callable[[], dict[str, Any] | None],
+        access: ClusterAccess,
     ):
         self.account = account
         self.region = region
         self.cluster_name = cluster_name
         self._aws_auth = aws_auth  # the aws-auth ConfigMap, read as the admin (None when absent)
+        self._access = access
 
     def identity(self, caller: Caller) -> Identity | None:
-        from moto.eks.models import eks_backends
-
-        cluster = eks_backends[self.account][self.region].clusters.get(self.cluster_name)
-        if cluster is None:
+        mode = self._access.authentication_mode(self.account, self.region, self.cluster_name)
+        if mode is None:
             return None
         principal, session = principal_of(caller.arn)
         variables = self._variables(caller, session)
-        mode = moto_gaps.eks_authentication_mode(cluster)
         uid = f"aws-iam-authenticator:{caller.account}:{caller.user_id}"
         if mode in ("API", "API_AND_CONFIG_MAP"):
-            for entry in list(moto_gaps.eks_access_entries(cluster).values()):
+            for entry in self._access.access_entries(self.account, self.region, self.cluster_name):
                 if _same_principal(entry.principal_arn, principal):
                     groups = list(entry.kubernetes_groups)
                     if self._is_cluster_admin(entry.policies):

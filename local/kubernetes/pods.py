@@ -34,7 +34,8 @@ from local.kubernetes.client import KubeClient, KubernetesError
 from local.kubernetes.cluster import KubernetesCluster
 
 if TYPE_CHECKING:
-    from local.dataplane.jobs import Attempt, ContainerRun, EmulatedJob
+    from local.dataplane.attempts import Attempt, ContainerRun
+    from local.dataplane.jobs import EmulatedJob
 
 BATCH_USER = "aws-batch"
 BATCH_NODE_TAINT = "batch.amazonaws.com/batch-node"

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from local.embedded_aws import EmbeddedAws
+from local.embedded_aws.server import EmbeddedAws
 from tests.api.support import ApiWorld, api_world
 
 

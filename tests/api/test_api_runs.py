@@ -1,6 +1,6 @@
-"""The REST API over HTTP, through the local bridge (local/api_bridge.py) and the real handler, against runs
-the embedded AWS really executes: a job posted runs to its end and is reported with its pod and links; its
-log's last lines; a cancelled job ends the run JobCancelled with its Batch job terminated; an
+"""The REST API over HTTP, through the local bridge (local/embedded_aws/api_bridge.py) and the real handler,
+against runs the embedded AWS really executes: a job posted runs to its end and is reported with its pod and
+links; its log's last lines; a cancelled job ends the run JobCancelled with its Batch job terminated; an
 Idempotency-Key starts one execution however often it is sent."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import boto3
 import pytest
 import requests
 
-from local.api_bridge import ApiBridge
+from local.embedded_aws.api_bridge import ApiBridge
 from tests.api.support import BOUND, ApiWorld
 
 ENDED = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")

@@ -22,8 +22,8 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis import checks
 
-from local.api_bridge import ApiBridge
-from local.embedded_aws import EmbeddedAws
+from local.embedded_aws.api_bridge import ApiBridge
+from local.embedded_aws.server import EmbeddedAws
 from tests.api.support import BOUND, ApiWorld, api_world
 from tests.conftest import REPO_ROOT
 

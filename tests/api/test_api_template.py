@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from batch_on_eks.api import paths
-from local.template import load_template, translate
+from local.embedded_aws.deploy.template import load_template, translate
 from tests.conftest import REPO_ROOT
 
 ANY = "x-amazon-apigateway-any-method"

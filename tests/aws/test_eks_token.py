@@ -10,7 +10,7 @@ import requests
 
 from batch_on_eks.aws.clients import client
 from batch_on_eks.aws.eks_token import CLUSTER_HEADER, PREFIX, eks_token
-from local.embedded_aws import EmbeddedAws
+from local.embedded_aws.server import EmbeddedAws
 
 
 def decode(token: str) -> str:

@@ -3,7 +3,7 @@ input, its input path, or its input transformer's template filled from the event
 
 from __future__ import annotations
 
-from local.event_bus import target_input
+from local.embedded_aws.event_bus import target_input
 
 EVENT = {"id": "e-1", "time": "2025-01-01T00:00:00Z", "detail-type": "Scheduled Event", "detail": {"n": 1}}
 

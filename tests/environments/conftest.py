@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from local.embedded_aws import EmbeddedAws
+from local.embedded_aws.server import EmbeddedAws
 from tests.conftest import FAST
 from tests.environments.provision_support import ProvisionWorld
 

@@ -10,9 +10,9 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from local.deploy import Stack
-from local.embedded_aws import EmbeddedAws
-from local.environment_inventory import inventory
+from local.demo.environment_inventory import inventory
+from local.embedded_aws.deploy.stack import Stack
+from local.embedded_aws.server import EmbeddedAws
 
 
 @dataclass

@@ -1,8 +1,9 @@
 """Least privilege, checked against what the functions really do.
 
-Every AWS call a function's handler makes in the embedded AWS is recorded (:mod:`local.call_recorder`) with
-the function's inline policies as deployed from ``template.yaml``. Here one run-job execution with tags is
-checked on its own; ``tests/conftest.py`` checks every call of the whole session when it ends.
+Every AWS call a function's handler makes in the embedded AWS is recorded
+(:mod:`local.embedded_aws.call_recorder`) with the function's inline policies as deployed from
+``template.yaml``. Here one run-job execution with tags is checked on its own; ``tests/conftest.py`` checks
+every call of the whole session when it ends.
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from local.call_recorder import RecordedCall
-from local.embedded_aws import EmbeddedAws
+from local.embedded_aws.call_recorder import RecordedCall
+from local.embedded_aws.server import EmbeddedAws
 from tests.iam_policy import evaluate, required_permissions, violations
 from tests.runs.run_job_support import run_job_world
 

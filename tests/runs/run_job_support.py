@@ -10,8 +10,8 @@ from typing import Any
 
 import boto3
 
-from local.deploy import Stack
-from local.embedded_aws import EmbeddedAws
+from local.embedded_aws.deploy.stack import Stack
+from local.embedded_aws.server import EmbeddedAws
 from tests.runs.batch_env import BatchOnEks, create_batch_on_eks, register_environment
 
 

@@ -11,8 +11,8 @@ from typing import Any
 import boto3
 import pytest
 
-from local.embedded_aws import EmbeddedAws
-from local.event_bus import aws_event
+from local.embedded_aws.event_bus import aws_event
+from local.embedded_aws.server import EmbeddedAws
 from tests.runs.batch_env import create_batch_on_eks, register_environment
 from tests.runs.run_job_support import RunJobWorld
 

@@ -19,7 +19,7 @@ import boto3
 import pytest
 
 from batch_on_eks.runs.validate import unique_job_name
-from local.embedded_aws import EmbeddedAws
+from local.embedded_aws.server import EmbeddedAws
 from tests.runs.batch_env import create_batch_on_eks, register_environment
 from tests.runs.run_job_support import RunJobWorld, run_job_world
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from local.embedded_aws import EmbeddedAws
+from local.embedded_aws.server import EmbeddedAws
 from local.kubernetes.client import KubeClient
 from tests.conftest import FAST
 from tests.environments.provision_support import ProvisionWorld, failure_cause

@@ -26,7 +26,7 @@ from batch_on_eks.runs.job_events import record_job_event
 from batch_on_eks.runs.submit import submit_and_wait
 from batch_on_eks.runs.validate import validate_run
 from batch_on_eks.settings import Settings
-from local.embedded_aws import EmbeddedAws
+from local.embedded_aws.server import EmbeddedAws
 from tests.runs.run_job_support import RunJobWorld, run_job_world
 
 BOUND = 60.0  # an upper bound on every wait, never a synchronisation

@@ -8,9 +8,9 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from local.cfn_responses import response_server
-from local.deploy import Stack
-from local.embedded_aws import EmbeddedAws
+from local.embedded_aws.deploy.cfn_responses import response_server
+from local.embedded_aws.deploy.stack import Stack
+from local.embedded_aws.server import EmbeddedAws
 
 ANSWER_BOUND_SECONDS = 60.0
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from local.deploy import CustomResourceAnswer, Stack
-from local.embedded_aws import EmbeddedAws
+from local.embedded_aws.deploy.stack import CustomResourceAnswer, Stack
+from local.embedded_aws.server import EmbeddedAws
 from tests.conftest import FAST
 from tests.environments.provision_support import ProvisionWorld
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from local.template import load_template
+from local.embedded_aws.deploy.template import load_template
 from tests.conftest import REPO_ROOT
 
 

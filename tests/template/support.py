@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from local.template import Intrinsics, parameter_values
+from local.embedded_aws.deploy.template import Intrinsics, parameter_values
 
 
 def as_created(template: Mapping[str, Any], overrides: Mapping[str, str]) -> tuple[Intrinsics, set[str]]:

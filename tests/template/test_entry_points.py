@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from local.event_bus import target_input
-from local.template import TranslatedStack, translate
+from local.embedded_aws.deploy.template import TranslatedStack, translate
+from local.embedded_aws.event_bus import target_input
 from tests.conftest import REPO_ROOT
 from tests.template.support import as_created
 

@@ -14,9 +14,9 @@ from typing import Any
 import boto3
 import pytest
 
-from local.deploy import Stack
-from local.embedded_aws import EmbeddedAws
-from local.template import load_template, parse_yaml, rule_violations
+from local.embedded_aws.deploy.stack import Stack
+from local.embedded_aws.deploy.template import load_template, parse_yaml, rule_violations
+from local.embedded_aws.server import EmbeddedAws
 from tests.conftest import REPO_ROOT
 from tests.template.support import as_created
 

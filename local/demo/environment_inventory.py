@@ -1,0 +1,33 @@
+"""Everything an environment can leave behind in AWS, listed by name: how the demo shows that teardown left
+nothing (the blueprint's ``cleanup.sh`` asked the reader to check the CloudWatch console by hand)."""
+
+from __future__ import annotations
+
+from local.embedded_aws.server import EmbeddedAws
+
+CONTAINER_INSIGHTS_PREFIX = "/aws/containerinsights/"
+
+
+def inventory(aws: EmbeddedAws) -> dict[str, list[str]]:
+    """EKS clusters, node groups, add-ons; Batch compute environments, job queues, ACTIVE job definitions;
+    Container Insights log groups. Each as sorted names."""
+    eks, batch, logs = (aws.client(service) for service in ("eks", "batch", "logs"))
+    clusters = sorted(eks.list_clusters()["clusters"])
+    groups = logs.describe_log_groups(logGroupNamePrefix=CONTAINER_INSIGHTS_PREFIX)["logGroups"]
+    return {
+        "EKS clusters": clusters,
+        "node groups": sorted(
+            f"{c}/{n}" for c in clusters for n in eks.list_nodegroups(clusterName=c)["nodegroups"]
+        ),
+        "add-ons": sorted(f"{c}/{a}" for c in clusters for a in eks.list_addons(clusterName=c)["addons"]),
+        "compute environments": sorted(
+            ce["computeEnvironmentName"]
+            for ce in batch.describe_compute_environments()["computeEnvironments"]
+        ),
+        "job queues": sorted(q["jobQueueName"] for q in batch.describe_job_queues()["jobQueues"]),
+        "ACTIVE job definitions": sorted(
+            f"{d['jobDefinitionName']}:{d['revision']}"
+            for d in batch.describe_job_definitions(status="ACTIVE")["jobDefinitions"]
+        ),
+        "Container Insights log groups": sorted(g["logGroupName"] for g in groups),
+    }

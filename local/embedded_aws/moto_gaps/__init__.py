@@ -1,0 +1,63 @@
+"""moto 5.2.5's missing pieces of EKS, Batch, Step Functions and IAM, filled in where they are missing: each
+module patches moto's classes in place for one gap (nothing is copied from moto).
+
+What moto already does and is kept: EKS clusters, node groups and Fargate profiles (create, describe, list,
+update, delete, tags); Batch compute environments, job queues and job definitions (``eksProperties``,
+``retryStrategy`` with ``evaluateOnExit``, ``timeout`` and ``tags`` round-trip).
+
+- :mod:`.eks_addons`, :mod:`.eks_access_entries` (with the cluster's ``accessConfig``),
+  :mod:`.eks_pod_identity`: EKS APIs moto lacks;
+- :mod:`.eks_lifecycle` and :mod:`.readiness`: clusters, node groups, add-ons and compute environments start
+  in their creating status and become ready as :data:`.readiness.READINESS` says;
+- :mod:`.eks_control_plane`: a real local API server's endpoint and CA per cluster, when the embedded AWS
+  runs them;
+- :mod:`.batch`: Batch compute environments on EKS;
+- :mod:`.step_functions`: unnamed executions, and task tokens answered while the task's Lambda runs;
+- :mod:`.presigned_requests`: query-string-signed requests (the STS URL inside an EKS token);
+- :mod:`.iam_service_linked_roles`: Batch's and EKS's service-linked roles named as AWS names them;
+- :mod:`.request_validation`: EKS and Batch requests checked against botocore's model.
+
+:func:`install` must run before the moto server builds its EKS/Batch app (its first request for that
+service), because the server reads the URL map only then.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from local.embedded_aws.moto_gaps import (
+    batch,
+    eks_access_entries,
+    eks_addons,
+    eks_control_plane,
+    eks_lifecycle,
+    eks_pod_identity,
+    iam_service_linked_roles,
+    presigned_requests,
+    request_validation,
+    step_functions,
+)
+
+_install_lock = threading.Lock()
+_installed = False
+
+
+def install() -> None:
+    """Patch moto (idempotent; call before the server handles its first request)."""
+    global _installed
+    with _install_lock:
+        if _installed:
+            return
+        eks_addons.install()
+        eks_pod_identity.install()
+        eks_access_entries.install()
+        # Both act on CreateCluster's and DescribeCluster's answers after the access config is set, and the
+        # control plane last: a cluster whose server cannot start fails, whatever its readiness.
+        eks_lifecycle.install()
+        eks_control_plane.install()
+        batch.install()
+        step_functions.install()
+        presigned_requests.install()
+        iam_service_linked_roles.install()
+        request_validation.install()
+        _installed = True
