@@ -18,7 +18,7 @@ import requests
 from local.embedded_aws.server import EmbeddedAws
 from local.kubernetes import KubernetesCluster
 from local.kubernetes.client import KubeClient
-from tests.integration import batch_env
+from tests.runs import batch_env
 
 TRUST = json.dumps(
     {
