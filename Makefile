@@ -88,8 +88,11 @@ build: tools ## sam build (needs Python 3.12, the Lambda runtime)
 	run 'pyenv install 3.12', or 'make build PY312_DIR=/dir/holding/python3.12'." >&2; exit 1; }
 	PATH="$(PY312_DIR):$$PATH" $(SAM) build --template $(TEMPLATE) --build-dir .aws-sam/build
 
+# The tests wait on Step Functions, events and API servers far more than they compute: three workers keep two
+# cores busy. A test file stays on one worker (its module-scoped embedded AWS is started once).
+PYTEST_WORKERS ?= 3
 pytest: venv system-deps kubernetes ## every test, in parallel, against the embedded AWS
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 test: lint typecheck layers sam-validate cfn-lint checkov build pytest ## the whole suite: what CI runs
 

@@ -63,6 +63,11 @@ class EnvironmentStore:
         """The whole record (resources, timeline, outputs included); None when there is none."""
         return _record(self.table.get_item(Key={"name": name}, ConsistentRead=True).get("Item"))
 
+    def find(self, name: str, resource_prefix: str) -> Environment | None:
+        """The record of one of this control plane's environments; None when there is none, without asking
+        DynamoDB for a name that cannot be one (every name starts with ``<ResourcePrefix>-``)."""
+        return self.get(name) if name.startswith(f"{resource_prefix}-") else None
+
     def page(self, limit: int, next_token: str | None) -> Page[EnvironmentSummary]:
         """A page of environments, in the table's own order (a Scan: one item per environment)."""
         request: dict[str, Any] = {"Limit": limit, **projection(_SUMMARY_FIELDS)}

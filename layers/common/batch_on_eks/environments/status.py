@@ -27,11 +27,7 @@ _SHOWN = {
 
 def find_environment(name: str, settings: Settings) -> Environment:
     """The environment's record; EnvironmentNotFound (on ``name``) when there is none."""
-    found = (
-        EnvironmentStore(settings.environments_table).get(name)
-        if name.startswith(f"{settings.resource_prefix}-")
-        else None
-    )
+    found = EnvironmentStore(settings.environments_table).find(name, settings.resource_prefix)
     if found is None:
         raise EnvironmentNotFound(f"no environment named {name!r}", "name")
     return found

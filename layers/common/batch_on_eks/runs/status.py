@@ -122,12 +122,7 @@ def list_runs(
 ) -> Page[dict[str, Any]]:
     """A page of the environment's runs (those whose job is in ``status``, if given), grouped by the job's
     status, newest first within each. EnvironmentNotFound."""
-    found = (
-        EnvironmentStore(settings.environments_table).get(environment)
-        if environment.startswith(f"{settings.resource_prefix}-")
-        else None
-    )
-    if found is None:
+    if EnvironmentStore(settings.environments_table).find(environment, settings.resource_prefix) is None:
         raise EnvironmentNotFound(f"no environment named {environment!r}", "environment")
     store = RunStore(settings.runs_table, settings.finished_run_ttl_seconds)
     page = store.page_of_environment(environment, JobStatus(status) if status else None, limit, next_token)
