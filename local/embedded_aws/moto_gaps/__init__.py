@@ -1,5 +1,5 @@
-"""moto 5.2.5's missing pieces of EKS, Batch, Step Functions and IAM, filled in where they are missing: each
-module patches moto's classes in place for one gap (nothing is copied from moto).
+"""moto 5.2.5's missing pieces of EKS, Batch, Step Functions, DynamoDB and IAM, filled in where they are
+missing: each module patches moto's classes in place for one gap (nothing is copied from moto).
 
 What moto already does and is kept: EKS clusters, node groups and Fargate profiles (create, describe, list,
 update, delete, tags); Batch compute environments, job queues and job definitions (``eksProperties``,
@@ -12,7 +12,11 @@ update, delete, tags); Batch compute environments, job queues and job definition
 - :mod:`.eks_control_plane`: a real local API server's endpoint and CA per cluster, when the embedded AWS
   runs them;
 - :mod:`.batch`: Batch compute environments on EKS;
-- :mod:`.step_functions`: unnamed executions, and task tokens answered while the task's Lambda runs;
+- :mod:`.step_functions`: unnamed executions, task tokens answered while the task's Lambda runs, a stop that
+  ends a waiting task, SendTaskFailure's cause;
+- :mod:`.step_functions_limits`: 25,000 history events, 256 KiB payloads, terminal errors, the API's lengths;
+- :mod:`.dynamodb_item_size`: the 400 KB item size, as AWS counts it, on every write;
+- :mod:`.dynamodb_transactions`: TransactWriteItems all or nothing on its own items, cancelled as AWS does;
 - :mod:`.presigned_requests`: query-string-signed requests (the STS URL inside an EKS token);
 - :mod:`.iam_service_linked_roles`: Batch's and EKS's service-linked roles named as AWS names them;
 - :mod:`.request_validation`: EKS and Batch requests checked against botocore's model.
@@ -27,6 +31,8 @@ import threading
 
 from local.embedded_aws.moto_gaps import (
     batch,
+    dynamodb_item_size,
+    dynamodb_transactions,
     eks_access_entries,
     eks_addons,
     eks_control_plane,
@@ -36,6 +42,7 @@ from local.embedded_aws.moto_gaps import (
     presigned_requests,
     request_validation,
     step_functions,
+    step_functions_limits,
 )
 
 _install_lock = threading.Lock()
@@ -57,6 +64,9 @@ def install() -> None:
         eks_control_plane.install()
         batch.install()
         step_functions.install()
+        step_functions_limits.install()
+        dynamodb_item_size.install()
+        dynamodb_transactions.install()
         presigned_requests.install()
         iam_service_linked_roles.install()
         request_validation.install()
