@@ -36,6 +36,7 @@ from local.embedded_aws.lambda_runtime import LambdaRuntime
 from local.embedded_aws.moto_gaps.eks_access_entries import ClusterAccessRecords
 from local.embedded_aws.moto_gaps.eks_control_plane import use_eks_control_plane
 from local.embedded_aws.moto_gaps.readiness import READINESS
+from local.embedded_aws.schedules import Schedules
 from local.embedded_aws.signals import Signals
 from local.kubernetes.binaries import find_binaries
 from local.kubernetes.eks import EksKubernetes
@@ -76,9 +77,17 @@ def _configure_moto() -> None:
 
 class EmbeddedAws:
     def __init__(
-        self, region: str = "us-east-1", timings: Timings | None = None, *, kubernetes: bool = False
+        self,
+        region: str = "us-east-1",
+        timings: Timings | None = None,
+        *,
+        kubernetes: bool = False,
+        schedule_scale: float | None = None,
     ):
+        """``schedule_scale``: EventBridge's rate schedules fire every period times this (None: only when a
+        test ticks them, :attr:`schedules`)."""
         self.region = region
+        self.schedule_scale = schedule_scale
         self.kubernetes_enabled = kubernetes
         self.kubernetes: EksKubernetes | None = None
         self.account = ACCOUNT
@@ -88,6 +97,7 @@ class EmbeddedAws:
         self.readiness = READINESS
         self.runtime = LambdaRuntime(self.signals, region)
         self.bus = EventBus(self.runtime, self.account, region, moto_hooks.original_send_to_targets)
+        self.schedules = Schedules(self.bus, self.signals)
         self.batch = BatchDataPlane(
             self.account,
             region,
@@ -131,6 +141,8 @@ class EmbeddedAws:
         call_recorder.RECORDER.activate(self.runtime, self.account)
         if self.kubernetes_enabled:
             self._start_kubernetes()
+        if self.schedule_scale is not None:
+            self.schedules.start(self.schedule_scale)
         return self
 
     def _start_kubernetes(self) -> None:
@@ -158,6 +170,7 @@ class EmbeddedAws:
         )
 
     def stop(self) -> None:
+        self.schedules.stop()
         self.batch.stop()
         self.runtime.wait_async_idle(timeout=10)
         self.runtime.close()
