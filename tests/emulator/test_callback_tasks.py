@@ -50,6 +50,31 @@ def machine(aws: EmbeddedAws, stack: Any) -> str:
     )
 
 
+@pytest.fixture(scope="module")
+def machine_with_a_timeout_path(aws: EmbeddedAws, stack: Any) -> str:
+    """The same task, its time-out read from the input (TimeoutSecondsPath), as the run-job workflow does."""
+    definition = {
+        "StartAt": "Wait for the token",
+        "States": {
+            "Wait for the token": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+                "Parameters": {
+                    "FunctionName": aws.runtime.function("StepFunction").arn,
+                    "Payload": {"action": "park-token", "token.$": "$$.Task.Token", "value.$": "$.value"},
+                },
+                "TimeoutSecondsPath": "$.waitSeconds",
+                "End": True,
+            }
+        },
+    }
+    return str(
+        boto3.client("stepfunctions").create_state_machine(
+            name=f"callback-path-{uuid.uuid4().hex[:8]}", definition=json.dumps(definition), roleArn=ROLE
+        )["stateMachineArn"]
+    )
+
+
 def parked(aws: EmbeddedAws, stack: Any, machine: str) -> tuple[str, str]:
     """Start an execution and return its ARN and its task's token, once the task's function has parked it."""
     value = str(uuid.uuid4())
@@ -91,3 +116,18 @@ def test_a_stopped_execution_ends_at_once_while_its_task_waits_for_its_token(
     boto3.client("stepfunctions").stop_execution(executionArn=execution, error="Stopped", cause="by the test")
     # Then it is ABORTED now, not when the task's hour is up
     assert aws.wait_for_execution(execution, BOUND)["status"] == "ABORTED"
+
+
+def test_a_task_times_out_after_the_seconds_its_input_gives(
+    aws: EmbeddedAws, machine_with_a_timeout_path: str
+) -> None:
+    # Given an execution whose task waits for a token nobody answers, its input giving it 2 s
+    execution = boto3.client("stepfunctions").start_execution(
+        stateMachineArn=machine_with_a_timeout_path, input=json.dumps({"value": "late", "waitSeconds": 2})
+    )["executionArn"]
+    # When those seconds have passed, Then the execution fails States.Timeout, the task scheduled with them
+    ended = aws.wait_for_execution(execution, BOUND)
+    assert ended["status"] == "FAILED"
+    assert ended["error"] == "States.Timeout"
+    (scheduled,) = [e for e in aws.execution_history(execution) if e["type"] == "TaskScheduled"]
+    assert scheduled["taskScheduledEventDetails"]["timeoutInSeconds"] == 2

@@ -8,6 +8,7 @@ import json
 import uuid
 from typing import Any
 
+import boto3
 import pytest
 
 from local.embedded_aws.server import EmbeddedAws
@@ -67,3 +68,33 @@ def test_a_run_costs_the_same_states_and_history_whatever_its_jobs_length(world:
     assert len(long_history) <= MOST_HISTORY_EVENTS
     # And the reconciler did check on the quiet job meanwhile, from outside the execution
     assert reconciler_checks(world, long_job) >= 2
+
+
+def test_the_wait_times_out_two_reconciler_periods_after_the_runs_deadline(world: RunJobWorld) -> None:
+    # Given a run (its job of 10 minutes at most, 2 attempts; 5 minutes allowed RUNNABLE; the stack's
+    # reconciler every 5 minutes)
+    execution = world.start(
+        {
+            "jobName": f"bounded-{uuid.uuid4().hex[:8]}",
+            "jobDefinition": world.job_definition("true"),
+            "timeoutSeconds": 600,
+            "retryAttempts": 2,
+            "runnableTimeoutSeconds": 300,
+        }
+    )
+    assert world.wait(execution, BOUND)["status"] == "SUCCEEDED"
+    # When its wait was scheduled, Then its time-out was the run's deadline plus two reconciler periods
+    run = (
+        boto3.resource("dynamodb")
+        .Table(world.stack.outputs["RunsTableName"])
+        .get_item(Key={"runId": execution.rsplit(":", 1)[-1]}, ConsistentRead=True)["Item"]
+    )
+    allowed = 300 + 2 * 600 + int(run["heartbeatSeconds"])
+    assert int(run["deadline"]) - int(run["createdAt"]) // 1000 == allowed
+    (scheduled,) = [
+        e["taskScheduledEventDetails"]
+        for e in world.history(execution)
+        if e["type"] == "TaskScheduled"
+        and e["taskScheduledEventDetails"]["resource"] == "invoke.waitForTaskToken"
+    ]
+    assert scheduled["timeoutInSeconds"] == allowed + 2 * 300
