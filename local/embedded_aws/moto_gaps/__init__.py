@@ -17,6 +17,7 @@ update, delete, tags); Batch compute environments, job queues and job definition
 - :mod:`.step_functions_limits`: 25,000 history events, 256 KiB payloads, terminal errors, the API's lengths;
 - :mod:`.dynamodb_item_size`: the 400 KB item size, as AWS counts it, on every write;
 - :mod:`.dynamodb_transactions`: TransactWriteItems all or nothing on its own items, cancelled as AWS does;
+- :mod:`.dynamodb_capacity`: the write units each write consumes, as AWS bills them (for ``make bench``);
 - :mod:`.presigned_requests`: query-string-signed requests (the STS URL inside an EKS token);
 - :mod:`.iam_service_linked_roles`: Batch's and EKS's service-linked roles named as AWS names them;
 - :mod:`.request_validation`: EKS and Batch requests checked against botocore's model.
@@ -31,6 +32,7 @@ import threading
 
 from local.embedded_aws.moto_gaps import (
     batch,
+    dynamodb_capacity,
     dynamodb_item_size,
     dynamodb_transactions,
     eks_access_entries,
@@ -67,6 +69,7 @@ def install() -> None:
         step_functions_limits.install()
         dynamodb_item_size.install()
         dynamodb_transactions.install()
+        dynamodb_capacity.install()
         presigned_requests.install()
         iam_service_linked_roles.install()
         request_validation.install()
