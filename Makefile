@@ -108,7 +108,7 @@ demo: venv system-deps kubernetes ## the blueprint's walkthrough, end to end, on
 	$(PY) -m local.demo $(ARGS)
 
 bench: venv system-deps ## the benchmark: states, event-to-end latency, cold imports
-	$(PY) -m local.bench $(ARGS)
+	PYTHONPATH=layers/common:. $(PY) -m local.bench $(ARGS)
 
 clean: ## remove the environments and caches
 	rm -rf $(VENV) $(TOOLS) .aws-sam .pytest_cache .mypy_cache .ruff_cache

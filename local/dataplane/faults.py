@@ -87,7 +87,7 @@ class Faults:
                 (job_name, EventFault(drop=frozenset(drop), duplicate=frozenset(duplicate), hold=holds))
             )
 
-    def job(self, job_name: str, **fault: int | bool | None) -> None:
+    def job(self, job_name: str, **fault: int | bool | frozenset[int] | None) -> None:
         """Job faults for jobs named like ``job_name`` (fields of :class:`JobFault`)."""
         with self._lock:
             self._jobs.append((job_name, JobFault(**fault)))  # type: ignore[arg-type]
