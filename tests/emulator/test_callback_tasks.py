@@ -26,8 +26,9 @@ def stack(aws: EmbeddedAws) -> Any:
     return aws.deploy(TEST_STACK, "callbacks-test")
 
 
-@pytest.fixture(scope="module")
-def machine(aws: EmbeddedAws, stack: Any) -> str:
+def callback_machine(aws: EmbeddedAws, timeout: dict[str, Any]) -> str:
+    """A state machine of one callback task handled by the test stack's function, with ``timeout`` (its
+    TimeoutSeconds or TimeoutSecondsPath)."""
     definition = {
         "StartAt": "Wait for the token",
         "States": {
@@ -38,7 +39,7 @@ def machine(aws: EmbeddedAws, stack: Any) -> str:
                     "FunctionName": aws.runtime.function("StepFunction").arn,
                     "Payload": {"action": "park-token", "token.$": "$$.Task.Token", "value.$": "$.value"},
                 },
-                "TimeoutSeconds": 3600,
+                **timeout,
                 "End": True,
             }
         },
@@ -51,28 +52,14 @@ def machine(aws: EmbeddedAws, stack: Any) -> str:
 
 
 @pytest.fixture(scope="module")
+def machine(aws: EmbeddedAws, stack: Any) -> str:
+    return callback_machine(aws, {"TimeoutSeconds": 3600})
+
+
+@pytest.fixture(scope="module")
 def machine_with_a_timeout_path(aws: EmbeddedAws, stack: Any) -> str:
     """The same task, its time-out read from the input (TimeoutSecondsPath), as the run-job workflow does."""
-    definition = {
-        "StartAt": "Wait for the token",
-        "States": {
-            "Wait for the token": {
-                "Type": "Task",
-                "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
-                "Parameters": {
-                    "FunctionName": aws.runtime.function("StepFunction").arn,
-                    "Payload": {"action": "park-token", "token.$": "$$.Task.Token", "value.$": "$.value"},
-                },
-                "TimeoutSecondsPath": "$.waitSeconds",
-                "End": True,
-            }
-        },
-    }
-    return str(
-        boto3.client("stepfunctions").create_state_machine(
-            name=f"callback-path-{uuid.uuid4().hex[:8]}", definition=json.dumps(definition), roleArn=ROLE
-        )["stateMachineArn"]
-    )
+    return callback_machine(aws, {"TimeoutSecondsPath": "$.waitSeconds"})
 
 
 def parked(aws: EmbeddedAws, stack: Any, machine: str) -> tuple[str, str]:

@@ -8,25 +8,15 @@ import pytest
 from batch_on_eks.models.job_status import JobStatus
 from batch_on_eks.models.run import ArrayChildren, Run
 from batch_on_eks.runs.validate import MAX_WAIT_SECONDS, wait_seconds
+from tests.unit.runs.support import a_run
 
 NEWS = 1_767_000_000_000  # epoch ms
 DEADLINE = NEWS // 1000 + 3600  # epoch s: an hour after the news
 
 
 def run(heartbeat: int = 300, runnable_limit: int = 1800, deadline: int = DEADLINE) -> Run:
-    return Run(
-        run_id="run-1",
-        environment="doeks-aws-batch",
-        cluster_name="doeks-aws-batch",
-        namespace="doeks-aws-batch",
-        queue_arn="arn:aws:batch:us-east-1:123456789012:job-queue/doeks-aws-batch-JQ1_OD",
-        job_definition="doeks-aws-batch-hello-world",
-        job_name="hello",
-        submit_request={},
-        created_at=NEWS,
-        deadline=deadline,
-        runnable_limit_seconds=runnable_limit,
-        heartbeat_seconds=heartbeat,
+    return a_run(
+        created_at=NEWS, deadline=deadline, runnable_limit_seconds=runnable_limit, heartbeat_seconds=heartbeat
     )
 
 
