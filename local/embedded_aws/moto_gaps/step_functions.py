@@ -15,6 +15,8 @@
 - A Parallel state whose branch failed with one of Step Functions' own errors (``States.Timeout``,
   ``States.DataLimitExceeded``...) fails with that error, as on AWS; moto refused to name it (a custom error
   name must not start with ``States.``) and failed the execution with a runtime error instead.
+- A task token is answered while other executions are still starting: moto looked for the token in every
+  execution, including those not yet running their program, and failed the call (500) on the first of them.
 - SendTaskFailure's ``cause`` reaches the task: moto's API handler passed on the ``error`` only, so the
   execution failed with the error and an empty Cause.
 """
@@ -100,6 +102,15 @@ def _branch_error_name(error_name: str | None) -> ErrorName:
     return CustomErrorName(error_name=error_name)
 
 
+_get_executions = StepFunctionsParserBackend._get_executions
+
+
+def _started_executions(self: StepFunctionsParserBackend, *args: Any, **kwargs: Any) -> list[Any]:
+    """The executions whose program has started: only they can hold a task token or a map run."""
+    executions = _get_executions(self, *args, **kwargs)
+    return [e for e in executions if e.exec_worker is not None and e.exec_worker.env is not None]
+
+
 def install() -> None:
     setattr(Environment, "set_error", _unless_stopped(Environment.set_error))  # noqa: B010
     setattr(Environment, "set_timed_out", _unless_stopped(Environment.set_timed_out))  # noqa: B010
@@ -107,4 +118,5 @@ def install() -> None:
     setattr(CallbackEndpoint, "setup_heartbeat_endpoint", _setup_heartbeat_endpoint_after_outcome)  # noqa: B010
     setattr(ExecutionWorker, "stop", _stop_now)  # noqa: B010
     setattr(branches_decl, "CustomErrorName", _branch_error_name)  # noqa: B010
+    setattr(StepFunctionsParserBackend, "_get_executions", _started_executions)  # noqa: B010
     setattr(StepFunctionResponse, "send_task_failure", _send_task_failure_with_cause)  # noqa: B010
