@@ -18,6 +18,7 @@ update, delete, tags); Batch compute environments, job queues and job definition
 - :mod:`.dynamodb_item_size`: the 400 KB item size, as AWS counts it, on every write;
 - :mod:`.dynamodb_transactions`: TransactWriteItems all or nothing on its own items, cancelled as AWS does;
 - :mod:`.dynamodb_capacity`: the write units each write consumes, as AWS bills them (for ``make bench``);
+- :mod:`.dynamodb_concurrency`: one request at a time, so a read never fails on a write under way;
 - :mod:`.presigned_requests`: query-string-signed requests (the STS URL inside an EKS token);
 - :mod:`.iam_service_linked_roles`: Batch's and EKS's service-linked roles named as AWS names them;
 - :mod:`.request_validation`: EKS and Batch requests checked against botocore's model.
@@ -33,6 +34,7 @@ import threading
 from local.embedded_aws.moto_gaps import (
     batch,
     dynamodb_capacity,
+    dynamodb_concurrency,
     dynamodb_item_size,
     dynamodb_transactions,
     eks_access_entries,
@@ -70,6 +72,7 @@ def install() -> None:
         dynamodb_item_size.install()
         dynamodb_transactions.install()
         dynamodb_capacity.install()
+        dynamodb_concurrency.install()
         presigned_requests.install()
         iam_service_linked_roles.install()
         request_validation.install()

@@ -1,18 +1,22 @@
-"""DynamoDB's item size limit and transactions as AWS applies them (moto_gaps/dynamodb_item_size.py and
-dynamodb_transactions.py), through a real moto server: the 400 KB limit counted AWS's way on every write
-(an ADD to a set included), nothing half-written when a write is refused, a transaction cancelled whole."""
+"""DynamoDB's item size limit, transactions and concurrent requests as AWS handles them
+(moto_gaps/dynamodb_item_size.py, dynamodb_transactions.py, dynamodb_concurrency.py), through a real moto
+server: the 400 KB limit counted AWS's way on every write (an ADD to a set included), nothing half-written
+when a write is refused, a transaction cancelled whole, a request never failing on another under way."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
+from local.embedded_aws.moto_gaps.dynamodb_concurrency import REQUESTS
 from tests.emulator.moto_gaps.support import error_code, unique_name
 
 LIMIT = 400 * 1024  # bytes: attribute names and values together
+BOUND = 30.0  # an upper bound on a wait, never a synchronisation
 
 
 @pytest.fixture(scope="module")
@@ -171,3 +175,23 @@ def test_a_failed_condition_cancels_the_transaction_and_names_the_action(dynamod
     reasons = cancelled.value.response["CancellationReasons"]
     assert [reason["Code"] for reason in reasons] == ["None", "ConditionalCheckFailed"]
     assert stored(dynamodb, table, counter) is None
+
+
+def test_a_request_waits_for_the_one_under_way(dynamodb: Any, table: str) -> None:
+    # Given a request under way (the embedded DynamoDB's one-at-a-time lock held, as a request holds it)
+    key = unique_name("waiting")
+    finished = threading.Event()
+
+    def put() -> None:
+        dynamodb.put_item(TableName=table, Item={"pk": {"S": key}})
+        finished.set()
+
+    writer = threading.Thread(target=put)
+    with REQUESTS:
+        # When another request arrives, Then it is not handled while the first is under way
+        writer.start()
+        assert not finished.wait(0.5)
+    # And it is handled once the first is done
+    writer.join(BOUND)
+    assert finished.is_set()
+    assert stored(dynamodb, table, key) is not None
