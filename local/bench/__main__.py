@@ -5,13 +5,13 @@ Functions' own ``batch:submitJob.sync``, on the embedded AWS.
 2. States and history per run for a job of 1 minute and one of 1 hour, this design and the polling baseline
    (``local/bench/``: SubmitJob, then Wait 30 s + DescribeJobs + Choice), time scaled by ``--scale`` (1/30:
    the hour takes two minutes; the jobs, the reconciler's 5-minute period and the 30 s poll alike).
-3. The same for jobs of 1, 10 and 100 reconciler periods at 1/300 (a period a second): the counts do not move,
-   so the 1-hour, 1-day and 30-day rows follow; how often the reconciler checked each job meanwhile.
-4. The time from a job's terminal event to its execution's end, both designs.
-5. Load: ``--runs`` runs at once through the REST API, then through StartExecution, then through
+3. The time from a job's terminal event to its execution's end, both designs.
+4. Load: ``--runs`` runs at once through the REST API, then through StartExecution, then through
    StartExecution with SubmitJob throttled to ``--submit-rate`` a second: accepted per second, start to
    SubmitJob and terminal event to execution end, lost runs and duplicate submissions (both must be 0),
    Lambda invocations and DynamoDB write units per run.
+5. States and history for jobs of 1, 10 and 100 reconciler periods at 1/300 (a period a second): the counts
+   do not move, so the 1-hour, 1-day and 30-day rows follow; how often the reconciler checked each job.
 6. Array jobs of ``--children`` children (10,000, Batch's largest), all succeeding, then 1% failing.
 7. Cost per run in dollars for jobs of a minute to thirty days, three designs, at AWS's list prices; and the
    chart of states and dollars per run against the job's length (``--chart``, shown in the README).
@@ -77,6 +77,40 @@ def latency(world: BenchWorld, runs: int) -> dict[str, list[float]]:
     return lags
 
 
+def load_section(world: BenchWorld, args: argparse.Namespace) -> dict[str, float]:
+    """Section 4; this design's use per run, from its StartExecution runs."""
+    print(f"\n4. load: {args.runs} runs at once, jobs that end at once:")
+    job_definition = world.definition(0, command="true")
+    bound = 900.0
+    loads = [run_load(world, args.runs, "api", job_definition, bound, "REST API")]
+    loads.append(run_load(world, args.runs, "sfn", job_definition, bound, "StartExecution"))
+    world.aws.faults.throttle_submit_rate(args.submit_rate)
+    try:
+        label = f"StartExecution, SubmitJob throttled to {args.submit_rate:g}/s"
+        loads.append(run_load(world, args.runs, "sfn", job_definition, bound, label))
+    finally:
+        world.aws.faults.throttle_submit_rate(None)
+    for figures in loads:
+        per_run = figures.usage.per_run(figures.runs, set(figures.usage.invocations) - {RECONCILER})
+        print(f"  {figures.label}:")
+        print(
+            f"    accepted {figures.accepted_per_second:6.1f} runs/s; lost {figures.lost}, "
+            f"duplicate SubmitJobs {figures.duplicates}"
+        )
+        print(f"    start -> SubmitJob        {percentiles(figures.start_to_submit)}")
+        print(f"    terminal event -> end     {percentiles(figures.terminal_to_end)}")
+        print(
+            f"    per run: {per_run['requests']:.1f} Lambda invocations, "
+            f"{per_run['write_units']:.1f} DynamoDB write units, {per_run['read_units']:.1f} read calls"
+        )
+        invoked = {name: count / figures.runs for name, count in figures.usage.invocations.items() if count}
+        print(
+            "    invocations per run: "
+            + ", ".join(f"{n.removesuffix('Function')} {c:.2f}" for n, c in sorted(invoked.items()))
+        )
+    return loads[1].usage.per_run(args.runs, DESIGN_FUNCTIONS)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make bench", description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--scale", type=float, default=1 / 30, help="time scale of sections 2 and 4 (1/30)")
@@ -113,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
         poller_seconds = polled[0].seconds["PollerFunction"] / polled[0].invocations["PollerFunction"]
 
         print(
-            f"\n4. terminal event -> execution end (median of {args.latency_runs} runs, "
+            f"\n3. terminal event -> execution end (median of {args.latency_runs} runs, "
             f"jobs of 0 to {world.poll} s):"
         )
         for design, lags in latency(world, args.latency_runs).items():
@@ -121,6 +155,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"  {design:<12} {statistics.median(lags) * 1000:8.0f} ms  (min {min(lags) * 1000:.0f}, "
                 f"max {max(lags) * 1000:.0f})"
             )
+        this_run = load_section(world, args)
 
     fine = 1 / 300
     fine_timings = Timings(runnable=0.02, starting=0.02, array_child_seconds=0.005)
@@ -128,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
         world = BenchWorld(aws, fine)
         periods = (1, 10) if args.quick else (1, 10, 100)
         print(
-            f"\n3. per run, jobs of 1 to {periods[-1]} reconciler periods (scale 1/300: a period a second):"
+            f"\n5. per run, jobs of 1 to {periods[-1]} reconciler periods (scale 1/300: a period a second):"
         )
         rows, checked = {}, {}
         started = {n: world.start(world.definition(n * world.period)) for n in periods}
@@ -155,33 +190,6 @@ def main(argv: list[str] | None = None) -> int:
             f"{per_check * 1000:.2f} ms more per run checked (100 due: one DescribeJobs call)"
         )
 
-        print(f"\n5. load: {args.runs} runs at once, jobs that end at once:")
-        job_definition = world.definition(0, command="true")
-        bound = 600.0
-        loads = [run_load(world, args.runs, "api", job_definition, bound, "REST API")]
-        loads.append(run_load(world, args.runs, "sfn", job_definition, bound, "StartExecution"))
-        aws.faults.throttle_submit_rate(args.submit_rate)
-        try:
-            label = f"StartExecution, SubmitJob throttled to {args.submit_rate:g}/s"
-            loads.append(run_load(world, args.runs, "sfn", job_definition, bound, label))
-        finally:
-            aws.faults.throttle_submit_rate(None)
-        for figures in loads:
-            per_run = figures.usage.per_run(figures.runs, set(figures.usage.invocations) - {RECONCILER})
-            print(f"  {figures.label}:")
-            print(
-                f"    accepted {figures.accepted_per_second:6.1f} runs/s; lost {figures.lost}, "
-                f"duplicate SubmitJobs {figures.duplicates}"
-            )
-            print(f"    start -> SubmitJob        {percentiles(figures.start_to_submit)}")
-            print(f"    terminal event -> end     {percentiles(figures.terminal_to_end)}")
-            print(
-                f"    per run: {per_run['requests']:.1f} Lambda invocations, "
-                f"{per_run['write_units']:.1f} DynamoDB "
-                f"write units, {per_run['read_units']:.1f} read calls"
-            )
-        this_run = loads[1].usage.per_run(args.runs, DESIGN_FUNCTIONS)
-
         print(f"\n6. array jobs of {args.children:,} children (no process each):")
         failing = frozenset(range(0, args.children, 100))
         for failures in (frozenset(), failing):
@@ -198,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     tick_usd = prices.LAMBDA_REQUEST.usd + tick_idle * memory * prices.LAMBDA_GB_SECOND.usd
     first = rows[("1 period", "this design")]
     measured_here = costs.Measured(first.states, first.history_events, this_run, check_usd, 300)
-    print("\n7. cost per run (this design's use measured in section 5; the reconciler every 5 minutes):")
+    print("\n7. cost per run (this design's use measured in section 4; the reconciler every 5 minutes):")
     print("\n".join(costs.price_table()))
     names = ("this control plane", "polling every 30 s", "batch:submitJob.sync")
     table = {

@@ -92,7 +92,7 @@ def write_chart(
     drawn as a cross."""
     body = ['<rect width="100%" height="100%" fill="white"/>']
     body += _panel(
-        MARGIN_LEFT, "States entered per run", labels, lengths, states, "state transitions", "{:,.0f}"
+        MARGIN_LEFT, "States entered per run", labels, lengths, states, "state transitions", "{:,g}"
     )
     body += _panel(
         MARGIN_LEFT + PANEL_WIDTH + 110,
