@@ -1,5 +1,5 @@
-"""moto 5.2.5's missing pieces of EKS, Batch, Step Functions, DynamoDB and IAM, filled in where they are
-missing: each module patches moto's classes in place for one gap (nothing is copied from moto).
+"""moto 5.2.5's missing pieces of EKS, Batch, Step Functions, DynamoDB, IAM and CloudWatch, filled in where
+they are missing: each module patches moto's classes in place for one gap (nothing is copied from moto).
 
 What moto already does and is kept: EKS clusters, node groups and Fargate profiles (create, describe, list,
 update, delete, tags); Batch compute environments, job queues and job definitions (``eksProperties``,
@@ -21,7 +21,8 @@ update, delete, tags); Batch compute environments, job queues and job definition
 - :mod:`.dynamodb_concurrency`: one request at a time, so a read never fails on a write under way;
 - :mod:`.presigned_requests`: query-string-signed requests (the STS URL inside an EKS token);
 - :mod:`.iam_service_linked_roles`: Batch's and EKS's service-linked roles named as AWS names them;
-- :mod:`.request_validation`: EKS and Batch requests checked against botocore's model.
+- :mod:`.request_validation`: EKS and Batch requests checked against botocore's model;
+- :mod:`.cloudwatch_dashboards`: PutDashboard refuses a name or a body AWS refuses.
 
 :func:`install` must run before the moto server builds its EKS/Batch app (its first request for that
 service), because the server reads the URL map only then.
@@ -33,6 +34,7 @@ import threading
 
 from local.embedded_aws.moto_gaps import (
     batch,
+    cloudwatch_dashboards,
     dynamodb_capacity,
     dynamodb_concurrency,
     dynamodb_item_size,
@@ -76,4 +78,5 @@ def install() -> None:
         presigned_requests.install()
         iam_service_linked_roles.install()
         request_validation.install()
+        cloudwatch_dashboards.install()
         _installed = True
