@@ -14,7 +14,7 @@ from batch_on_eks.stack.custom_resources import answer_custom_resource
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     # A request without a ResponseURL cannot be answered: the validation error is all there is to say.
     request = CustomResourceRequest.model_validate(event)
-    logger.append_keys(
+    logger.thread_safe_append_keys(
         request_type=request.request_type.value,
         resource_type=request.resource_type,
         logical_resource_id=request.logical_resource_id,

@@ -10,5 +10,7 @@ from batch_on_eks.settings import load_provisioning_settings, load_settings
 
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    logger.append_keys(action=event.get("action"), environment=(event.get("config") or {}).get("name"))
+    logger.thread_safe_append_keys(
+        action=event.get("action"), environment=(event.get("config") or {}).get("name")
+    )
     return kubernetes_step(event, load_settings(), load_provisioning_settings())

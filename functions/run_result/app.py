@@ -2,12 +2,12 @@
 
 from typing import Any
 
-from batch_on_eks.observability import logger
+from batch_on_eks.observability import about_run, logger
 from batch_on_eks.runs.result import run_result
 from batch_on_eks.settings import load_settings
 
 
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    logger.append_keys(run_id=event.get("runId"))
+    about_run(event.get("runId"))
     return run_result(str(event["runId"]), load_settings())

@@ -11,5 +11,5 @@ from batch_on_eks.stack.teardown import stack_teardown_step
 
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    logger.append_keys(action=event.get("action"))
+    logger.thread_safe_append_keys(action=event.get("action"))
     return stack_teardown_step(event, load_settings())

@@ -13,7 +13,7 @@ from batch_on_eks.workflows.arns import Workflows
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(raw_event: dict[str, Any], context: Any) -> dict[str, Any]:
     event = RunRequestEvent.model_validate(raw_event)
-    logger.append_keys(event_id=event.id, detail_type=event.detail_type)
+    logger.thread_safe_append_keys(event_id=event.id, detail_type=event.detail_type)
     workflows = Workflows.of(context.invoked_function_arn, load_settings().resource_prefix)
     result = start_requested_run(event, workflows)
     logger.info("run request", extra=result)

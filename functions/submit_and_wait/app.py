@@ -3,13 +3,13 @@ once, and end the task at once if the job has already ended. Otherwise Batch's e
 
 from typing import Any
 
-from batch_on_eks.observability import logger
+from batch_on_eks.observability import about_run, logger
 from batch_on_eks.runs.submit import submit_and_wait
 from batch_on_eks.settings import load_settings
 
 
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    logger.append_keys(run_id=event.get("runId"))
+    about_run(event.get("runId"))
     submit_and_wait(str(event["runId"]), str(event["taskToken"]), load_settings())
     return {}

@@ -33,6 +33,7 @@ from typing import Any
 
 import boto3
 
+from local.embedded_aws.lambda_output import InvocationOutput, captured
 from local.embedded_aws.signals import Signals
 
 _FUNCTION_ENV: contextvars.ContextVar[Mapping[str, str] | None] = contextvars.ContextVar(
@@ -211,8 +212,14 @@ class LambdaRuntime:
         self._workers: list[threading.Thread] = []
         # logical id -> how long each of its invocations ran, in seconds (``make bench`` prices them)
         self.durations: dict[str, list[float]] = {}
+        # every invocation's stdout, in order: its log lines and its EMF metric lines (lambda_output.py)
+        self.outputs: list[InvocationOutput] = []
         self._async_pending = 0
         self._async_idle = threading.Condition()
+
+    def metric_lines(self) -> list[dict[str, Any]]:
+        """Every EMF line the functions have printed so far (what CloudWatch would make metrics of)."""
+        return [line for output in list(self.outputs) for line in output.metric_lines()]
 
     def add_code_paths(self, paths: list[str]) -> None:
         """Make layer contents importable, as Lambda does by extracting layers under /opt."""
@@ -255,8 +262,13 @@ class LambdaRuntime:
         )
         self.signals.fire(f"invoke:{function.logical_id}")
         began = time.perf_counter()
+        output = InvocationOutput(function.logical_id, context.aws_request_id, event)
+        self.outputs.append(output)
         try:
-            with function_environment(environment):
+            with (
+                function_environment(environment),
+                captured(output, environment.get("POWERTOOLS_SERVICE_NAME")),
+            ):
                 result = handler(event, context)
             return InvokeResult(payload=json.dumps(result).encode(), function_error=None)
         except Exception as error:

@@ -1,4 +1,4 @@
-"""CloudWatch Logs log groups (with their retention) and CloudWatch alarms."""
+"""CloudWatch Logs log groups (with their retention), CloudWatch alarms and dashboards."""
 
 from __future__ import annotations
 
@@ -10,7 +10,11 @@ from local.embedded_aws.deploy.stack import Creator, DeployedResource, Stack
 
 class LogAndAlarmResources(ResourceTypes):
     def creators(self) -> dict[str, Creator]:
-        return {"AWS::Logs::LogGroup": self.log_group, "AWS::CloudWatch::Alarm": self.alarm}
+        return {
+            "AWS::Logs::LogGroup": self.log_group,
+            "AWS::CloudWatch::Alarm": self.alarm,
+            "AWS::CloudWatch::Dashboard": self.dashboard,
+        }
 
     def log_group(self, stack: Stack, logical_id: str, props: dict[str, Any]) -> DeployedResource:
         logs = self.api.client("logs")
@@ -29,3 +33,8 @@ class LogAndAlarmResources(ResourceTypes):
         return DeployedResource(
             logical_id, "AWS::CloudWatch::Alarm", name, {"Arn": self.api.arn("cloudwatch", f"alarm:{name}")}
         )
+
+    def dashboard(self, stack: Stack, logical_id: str, props: dict[str, Any]) -> DeployedResource:
+        name = stack.physical_name(logical_id, props.get("DashboardName"), 255)
+        self.api.client("cloudwatch").put_dashboard(DashboardName=name, DashboardBody=props["DashboardBody"])
+        return DeployedResource(logical_id, "AWS::CloudWatch::Dashboard", name)

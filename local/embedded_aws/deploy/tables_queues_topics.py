@@ -1,4 +1,5 @@
-"""DynamoDB tables (with their TTL and point-in-time recovery), SQS queues and queue policies, SNS topics."""
+"""DynamoDB tables (with their TTL and point-in-time recovery), SQS queues and queue policies, SNS topics
+and their subscriptions."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ class TableQueueTopicResources(ResourceTypes):
             "AWS::SQS::Queue": self.queue,
             "AWS::SQS::QueuePolicy": self.queue_policy,
             "AWS::SNS::Topic": self.topic,
+            "AWS::SNS::Subscription": self.subscription,
         }
 
     def table(self, stack: Stack, logical_id: str, props: dict[str, Any]) -> DeployedResource:
@@ -79,3 +81,9 @@ class TableQueueTopicResources(ResourceTypes):
         name = stack.physical_name(logical_id, props.get("TopicName"), 256)
         arn = self.api.client("sns").create_topic(Name=name)["TopicArn"]
         return DeployedResource(logical_id, "AWS::SNS::Topic", arn, {"TopicName": name, "TopicArn": arn})
+
+    def subscription(self, stack: Stack, logical_id: str, props: dict[str, Any]) -> DeployedResource:
+        arn = self.api.client("sns").subscribe(
+            TopicArn=props["TopicArn"], Protocol=props["Protocol"], Endpoint=props["Endpoint"]
+        )["SubscriptionArn"]
+        return DeployedResource(logical_id, "AWS::SNS::Subscription", arn)

@@ -27,6 +27,7 @@ from batch_on_eks.api.schemas import (
 )
 from batch_on_eks.models.job_status import JobStatus
 from batch_on_eks.models.run_input import RunJobInput
+from batch_on_eks.observability import about_run
 from batch_on_eks.runs.cancel import cancel_run
 from batch_on_eks.runs.log_lines import last_log_lines
 from batch_on_eks.runs.start import start_run
@@ -130,6 +131,7 @@ def list_jobs(
     responses={**documented_ok("The run."), **documented(HTTPStatus.BAD_REQUEST, HTTPStatus.NOT_FOUND)},
 )
 def get_job(id: RunId) -> JobDetail:
+    about_run(id)
     setup = _setup()
     return JobDetail.model_validate(run_status(id, setup.settings, setup.workflows))
 
@@ -157,6 +159,7 @@ def get_job(id: RunId) -> JobDetail:
     },
 )
 def cancel_job(id: RunId) -> Response[Accepted]:
+    about_run(id)
     event = router.current_event
     setup = _setup()
     result = cancel_run(id, request_context.origin(event, None), setup.settings, setup.workflows)
@@ -181,5 +184,6 @@ def get_job_logs(
     id: RunId,
     limit: Annotated[int, Query(ge=1, le=MAX_LOG_LINES, description="How many lines.")] = DEFAULT_LOG_LINES,
 ) -> JobLogs:
+    about_run(id)
     setup = _setup()
     return JobLogs.model_validate(last_log_lines(id, limit, setup.settings, setup.workflows))

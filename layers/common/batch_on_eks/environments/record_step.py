@@ -14,12 +14,15 @@ from typing import Any
 
 from batch_on_eks.aws import executions
 from batch_on_eks.aws.environments_table import ClaimRefused, EnvironmentStore
+from batch_on_eks.clock import now_ms
 from batch_on_eks.environments import records
 from batch_on_eks.environments.records import timeline_entry
 from batch_on_eks.errors import EnvironmentBusy, cause
+from batch_on_eks.models.environment import Environment
 from batch_on_eks.models.environment import EnvironmentStatus as Status
 from batch_on_eks.models.environment_input import DEFAULT_NAMESPACE, ProvisionInput, TeardownInput
 from batch_on_eks.models.environment_names import QUEUE_KINDS, hello_world_job_definition, job_queue_name
+from batch_on_eks.observability import emit
 from batch_on_eks.settings import ProvisioningSettings, Settings
 from batch_on_eks.workflows.arns import Place, Workflows
 
@@ -98,6 +101,7 @@ class EnvironmentRecord:
             },
             timeline_entry("ready", "environment READY"),
         )
+        _emit_duration("ProvisioningSeconds", found)
         return {"name": name, "status": Status.READY.value, "namespace": config["namespace"], **outputs}
 
     def outputs(self, config: dict[str, Any]) -> dict[str, Any]:
@@ -124,6 +128,13 @@ class EnvironmentRecord:
     def record_failure(self, config: dict[str, Any], error: dict[str, Any]) -> dict[str, Any]:
         """FAILED, with the failing step, the error and AWS's reason (from the Catch's Error and Cause)."""
         failure = _failure(error)
+        found = self.store.get(config["name"])
+        tearing_down = found is not None and found.status is Status.DELETING
+        emit(
+            "TeardownFailed" if tearing_down else "ProvisioningFailed",
+            1,
+            step=failure.get("step") or "unknown",
+        )
         self.store.update(
             config["name"],
             {"status": Status.FAILED.value, "failure": failure},
@@ -169,6 +180,7 @@ class EnvironmentRecord:
 
     def complete_teardown(self, config: dict[str, Any]) -> dict[str, Any]:
         name = config["name"]
+        _emit_duration("TeardownSeconds", self.store.get(name))
         self.store.update(
             name,
             {
@@ -181,6 +193,12 @@ class EnvironmentRecord:
             timeline_entry("deleted", "everything this control plane made for the environment is gone"),
         )
         return {"name": name, "status": Status.DELETED.value}
+
+
+def _emit_duration(name: str, found: Environment | None) -> None:
+    """From the workflow's claim of the environment (its first step) to now, its last."""
+    if found is not None and found.claimed_at is not None:
+        emit(name, max(0, now_ms() - found.claimed_at) / 1000, "Seconds")
 
 
 def _failure(error: dict[str, Any]) -> dict[str, Any]:

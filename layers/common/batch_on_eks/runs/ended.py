@@ -22,8 +22,10 @@ from batch_on_eks.aws.runs_table import RunStore
 from batch_on_eks.clock import iso
 from batch_on_eks.models.control_plane_events import RUN_FINISHED_DETAIL_TYPE, RUN_FINISHED_SOURCE
 from batch_on_eks.models.run import Run
+from batch_on_eks.observability import about_run, emit
 from batch_on_eks.runs import views as run_views
 from batch_on_eks.runs.abort import abort
+from batch_on_eks.runs.run_metrics import run_metrics
 from batch_on_eks.settings import Settings
 
 # The run's outcome, from the execution's status and, for a failure, its named error.
@@ -144,6 +146,10 @@ def run_ended(detail: dict[str, Any], settings: Settings) -> dict[str, Any]:
     else:
         guard = abort(ended.name, ended.status, ended.error, settings)
     run = RunStore(settings.runs_table, settings.finished_run_ttl_seconds).get(ended.name)
+    about_run(ended.name, run.job_id if run else None)
     event = completion_detail(ended, run, settings.aws_region)
     event_id = events.publish(RUN_FINISHED_SOURCE, RUN_FINISHED_DETAIL_TYPE, event, [ended.execution_arn])
+    # After the event: a publish that fails (and is retried) has not counted the run yet.
+    for metric in run_metrics(event["status"], ended.error, run, ended.start_date, ended.stop_date):
+        emit(metric.name, metric.value, metric.unit, **metric.dimensions)
     return {"outcome": guard, "status": event["status"], "publishedEventId": event_id}

@@ -13,6 +13,7 @@ from datetime import datetime
 from batch_on_eks.aws.array_children import ArrayChildrenStore
 from batch_on_eks.aws.runs_table import RunStore
 from batch_on_eks.models.job_event import BatchJobDetail, BatchJobStateChangeEvent
+from batch_on_eks.observability import about_run, emit
 from batch_on_eks.runs.waiting_task import finish_if_done
 from batch_on_eks.settings import Settings
 
@@ -37,6 +38,7 @@ def _record_child_end(detail: BatchJobDetail, store: RunStore, children: ArrayCh
     pointer = store.job_pointer(parent_job_id)
     if pointer is None or not pointer[1]:
         return "a child's end counted"
+    about_run(pointer[0], parent_job_id)
     run = store.get(pointer[0])
     if run is not None and finish_if_done(run, store, children):
         return "a child's end counted: the last one, the run is finished"
@@ -56,7 +58,11 @@ def record_job_event(event: BatchJobStateChangeEvent, settings: Settings) -> str
         store.keep_early_event(detail, event_id, at)
         run = store.find_by_job_id(detail.job_id)
         if run is None:
+            # Counted: mostly an event ahead of SubmitJob's reply (the submit step applies it), but a steady
+            # count says events come for jobs the control plane never recorded.
+            emit("JobEventsForUnknownJobs", 1)
             return "kept for the run"
+    about_run(run.run_id, detail.job_id)
     updated = store.apply(run.run_id, detail, event_id, at, "event")
     if updated is None:
         return "no run"

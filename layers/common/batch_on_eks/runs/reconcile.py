@@ -27,6 +27,7 @@ from batch_on_eks.errors import cause
 from batch_on_eks.models.job_event import BatchJobDetail
 from batch_on_eks.models.job_status import JobStatus, is_newer
 from batch_on_eks.models.run import DueRun, Run
+from batch_on_eks.observability import about_no_run, about_run, emit
 from batch_on_eks.runs.waiting_task import end_run, finish_if_done
 from batch_on_eks.settings import Settings
 
@@ -39,6 +40,7 @@ class _Checker:
         self.store = RunStore(settings.runs_table, settings.finished_run_ttl_seconds)
         self.children = ArrayChildrenStore(settings.runs_table, settings.finished_run_ttl_seconds)
         self.now = now
+        self.lost_events = 0  # changes DescribeJobs showed that no event had brought
 
     def check(self, due: DueRun, detail: BatchJobDetail | None) -> str:
         if detail is not None and is_newer(
@@ -51,6 +53,7 @@ class _Checker:
             ):
                 report = f"describe:{detail.status.value}:{detail.finished_attempts}"
                 run = self.store.apply(due.run_id, detail, report, self.now, "describe")
+                self.lost_events += 1
             return self._after_news(run, "news")
         if due.job_status is not None and due.job_status.is_terminal:
             return self._after_news(self.store.get(due.run_id), "finished")
@@ -108,5 +111,9 @@ def reconcile_runs(settings: Settings, time_left_ms: Callable[[], int] = lambda:
         group = due[start : start + batch.DESCRIBE_JOBS_BATCH]
         described = batch.describe_jobs([run.job_id for run in group])
         for run in group:
+            about_run(run.run_id, run.job_id)
             outcomes[checker.check(run, described.get(run.job_id))] += 1
-    return {"checked": len(due), **outcomes}
+    about_no_run()
+    # Every tick, 0 included: a dashboard line that stops is a reconciler that stopped.
+    emit("ReconcileFoundLostEvents", checker.lost_events)
+    return {"checked": len(due), "lostEvents": checker.lost_events, **outcomes}

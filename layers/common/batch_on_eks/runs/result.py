@@ -11,6 +11,7 @@ from batch_on_eks.errors import InvalidInput, cause
 from batch_on_eks.models.job_event import BatchJobDetail
 from batch_on_eks.models.job_status import JobStatus
 from batch_on_eks.models.run import Run
+from batch_on_eks.observability import about_run
 from batch_on_eks.runs import log_links as links
 from batch_on_eks.runs import views as run_views
 from batch_on_eks.settings import Settings
@@ -36,6 +37,7 @@ def run_result(run_id: str, settings: Settings) -> dict[str, Any]:
     run = store.get(run_id)
     if run is None or run.last_detail is None:
         raise InvalidInput.field("runId", f"no finished run {run_id!r}")
+    about_run(run_id, run.job_id)
     detail = BatchJobDetail.from_dict(run.last_detail)
     container = run_views.container_name(run, detail)
     if detail.needs_describe(container) and run.job_id is not None:

@@ -16,6 +16,7 @@ from batch_on_eks.aws.environments_table import EnvironmentStore
 from batch_on_eks.models.control_plane_events import RUN_REQUEST_DETAIL_TYPE, SCHEDULED_DETAIL_TYPE
 from batch_on_eks.models.run_input import RunJobInput
 from batch_on_eks.models.run_request import RunRequestEvent
+from batch_on_eks.observability import about_run
 from batch_on_eks.runs.target import find_target
 from batch_on_eks.settings import Settings
 from batch_on_eks.workflows.arns import Workflows
@@ -36,6 +37,7 @@ def start_run(
     """
     run_input = RunJobInput.parse(raw_input)
     run_id = origin.execution_name("run")
+    about_run(run_id)
     if origin.idempotency_key is not None:
         earlier = earlier_execution(workflows.run_job, run_id, raw_input)
         if earlier is not None:
@@ -51,6 +53,7 @@ def start_requested_run(event: RunRequestEvent, workflows: Workflows) -> dict[st
     if prefix is None:
         return {"outcome": "ignored", "reason": f"not a run request: detail-type {event.detail_type!r}"}
     name = execution_name(prefix, event.id)
+    about_run(name)
     started = executions.start(workflows.run_job, name, event.detail)
     return {
         "outcome": "started" if started.new else "duplicate",

@@ -7,6 +7,7 @@ from batch_on_eks.aws.array_children import ArrayChildrenStore
 from batch_on_eks.aws.runs_table import RunStore
 from batch_on_eks.clock import now_ms
 from batch_on_eks.errors import InvalidInput
+from batch_on_eks.observability import about_run, logger
 from batch_on_eks.runs.waiting_task import finish_if_done
 from batch_on_eks.settings import Settings
 
@@ -25,6 +26,8 @@ def submit_and_wait(run_id: str, token: str, settings: Settings) -> None:
             job = batch.submit_job(run.submit_request)
         job_id = job[0]
         store.record_job(run, job_id, job[1], now_ms())
+    about_run(run_id, job_id)
+    logger.info("job submitted", extra={"job_name": run.job_name, "queue": run.queue_arn})
     for detail, event_id, at in store.early_events(job_id):
         store.apply(run_id, detail, event_id, at, "event")
     current = store.get(run_id)

@@ -12,6 +12,8 @@ from batch_on_eks.clock import now_ms
 from batch_on_eks.errors import EnvironmentNotFound, InvalidInput
 from batch_on_eks.models.run import Run
 from batch_on_eks.models.run_input import RunJobInput
+from batch_on_eks.observability import emit
+from batch_on_eks.runs.run_metrics import queue_name
 from batch_on_eks.runs.target import find_target
 from batch_on_eks.settings import Settings
 
@@ -82,6 +84,7 @@ def validate_run(run_id: str, raw_input: Any, settings: Settings) -> dict[str, A
             heartbeat_seconds=heartbeat,
         )
     )
+    emit("RunsStarted", 1, environment=run.environment, queue=queue_name(run.queue_arn))
     return {
         "runId": run.run_id,
         "environment": run.environment,

@@ -1,0 +1,89 @@
+"""What a function prints, kept per invocation: Lambda sends a function's stdout to its CloudWatch log group,
+where CloudWatch turns the embedded metric format (EMF) lines into metrics.
+
+Handlers run concurrently in one process, so ``sys.stdout`` cannot simply be swapped for an invocation's
+buffer: it becomes a router that appends what the current thread's invocation writes to that invocation's
+lines (a context variable says which), and passes everything on to the stream it replaced. Powertools'
+Logger binds its stream when it is created, so the runtime points the service's log handlers at a router too.
+pytest swaps ``sys.stdout`` between a test's phases: the router is put back at every invocation.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import io
+import json
+import logging
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+_CURRENT: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("lambda_output", default=None)
+
+
+class _Router(io.TextIOBase):
+    def __init__(self, base: TextIO):
+        self.base = base
+
+    def write(self, text: str) -> int:
+        chunks = _CURRENT.get()
+        if chunks is not None:
+            chunks.append(text)
+        return self.base.write(text)
+
+    def flush(self) -> None:
+        self.base.flush()
+
+    def isatty(self) -> bool:
+        return False
+
+
+def _routed(stream: TextIO) -> TextIO:
+    return stream if isinstance(stream, _Router) else _Router(stream)  # type: ignore[return-value]
+
+
+@dataclass
+class InvocationOutput:
+    """One invocation: the event it was given and its stdout, line by line."""
+
+    logical_id: str
+    request_id: str
+    event: Any
+    lines: list[str] = field(default_factory=list)
+
+    def json_lines(self) -> Iterator[dict[str, Any]]:
+        for line in self.lines:
+            if line.startswith("{"):
+                try:
+                    value = json.loads(line)
+                except ValueError:
+                    continue
+                if isinstance(value, dict):
+                    yield value
+
+    def metric_lines(self) -> list[dict[str, Any]]:
+        """The EMF lines: a JSON object with ``_aws.CloudWatchMetrics``."""
+        return [line for line in self.json_lines() if "CloudWatchMetrics" in (line.get("_aws") or {})]
+
+    def log_lines(self) -> list[dict[str, Any]]:
+        """The Powertools Logger's lines (every one has a ``level`` and a ``message``)."""
+        return [line for line in self.json_lines() if "level" in line and "message" in line]
+
+
+@contextmanager
+def captured(output: InvocationOutput, logger_name: str | None) -> Iterator[None]:
+    """Keep what this thread prints into ``output`` for the block (and still print it)."""
+    sys.stdout = _routed(sys.stdout)
+    if logger_name:
+        for handler in logging.getLogger(logger_name).handlers:
+            if isinstance(handler, logging.StreamHandler) and not isinstance(handler.stream, _Router):
+                handler.setStream(_routed(handler.stream))
+    chunks: list[str] = []
+    token = _CURRENT.set(chunks)
+    try:
+        yield
+    finally:
+        _CURRENT.reset(token)
+        output.lines.extend("".join(chunks).splitlines())
