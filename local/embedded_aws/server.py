@@ -5,6 +5,9 @@ and a Batch-on-EKS data plane emulator behind Batch.
         stack = aws.deploy(Path("template.yaml"))
         boto3.client("stepfunctions").start_execution(...)   # plain boto3 reaches the embedded AWS
 
+``today`` is the day the embedded AWS's calendars say it is (EKS's Kubernetes versions); the real date unless
+given: tests pin it, so that their verdicts do not change as AWS's calendar moves.
+
 With ``kubernetes=True`` every EKS cluster gets a real Kubernetes API server (:mod:`local.kubernetes.eks`):
 DescribeCluster answers its endpoint and CA, EKS tokens authenticate through access entries and aws-auth,
 and each emulated job's pod is created there as Batch's user (needs ``make kubernetes`` once).
@@ -20,6 +23,7 @@ import logging
 import os
 import threading
 import time
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +39,7 @@ from local.embedded_aws.event_bus import Delivery, EventBus, aws_event
 from local.embedded_aws.lambda_runtime import LambdaRuntime
 from local.embedded_aws.moto_gaps.eks_access_entries import ClusterAccessRecords
 from local.embedded_aws.moto_gaps.eks_control_plane import use_eks_control_plane
+from local.embedded_aws.moto_gaps.eks_versions import CALENDAR
 from local.embedded_aws.moto_gaps.readiness import READINESS
 from local.embedded_aws.signals import Signals
 from local.kubernetes.binaries import find_binaries
@@ -76,9 +81,15 @@ def _configure_moto() -> None:
 
 class EmbeddedAws:
     def __init__(
-        self, region: str = "us-east-1", timings: Timings | None = None, *, kubernetes: bool = False
+        self,
+        region: str = "us-east-1",
+        timings: Timings | None = None,
+        *,
+        kubernetes: bool = False,
+        today: date | None = None,
     ):
         self.region = region
+        self.today = today
         self.kubernetes_enabled = kubernetes
         self.kubernetes: EksKubernetes | None = None
         self.account = ACCOUNT
@@ -127,6 +138,7 @@ class EmbeddedAws:
         host, port = self._server.get_host_and_port()
         self.endpoint = f"http://{host}:{port}"
         self._point_process_at(port)
+        CALENDAR.set_today(self.today)
         moto_hooks.activate(self)
         call_recorder.RECORDER.activate(self.runtime, self.account)
         if self.kubernetes_enabled:
@@ -169,6 +181,7 @@ class EmbeddedAws:
         moto_hooks.activate(None)
         call_recorder.RECORDER.activate(None)
         self.readiness.reset()
+        CALENDAR.set_today(None)
         self._server = None  # the server stays up for the next embedded AWS (see _SERVER)
         for name, value in self._saved_settings.items():
             if value is None:
