@@ -207,6 +207,11 @@ class EmbeddedAws:
         self.stacks[stack_name] = stack
         return stack
 
+    def set_today(self, today: date | None) -> None:
+        """Move the day the embedded AWS's calendars say it is (None: the real date)."""
+        self.today = today
+        CALENDAR.set_today(today)
+
     def client(self, service: str) -> Any:
         return boto3.client(service, region_name=self.region)
 

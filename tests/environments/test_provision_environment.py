@@ -86,7 +86,8 @@ def test_the_cluster_is_the_blueprints(world: ProvisionWorld, provisioned: dict[
     assert cluster["accessConfig"]["authenticationMode"] == "API_AND_CONFIG_MAP"
     assert cluster["resourcesVpcConfig"]["endpointPublicAccess"] is True
     assert cluster["resourcesVpcConfig"]["endpointPrivateAccess"] is True
-    assert cluster["version"] == "1.34"
+    # On the tests' day (2026-12-06) the newest version in standard support, with extended support off
+    assert (cluster["version"], cluster["upgradePolicy"]) == ("1.36", {"supportType": "STANDARD"})
     assert cluster["roleArn"] == world.stack.outputs["EksClusterRoleArn"]
     assert cluster["tags"]["batch-on-eks:environment"] == NAME
     # And the Kubernetes step's role has cluster admin through an access entry
