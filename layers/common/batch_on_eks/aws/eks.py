@@ -10,6 +10,7 @@ from typing import Any
 
 from batch_on_eks.aws.clients import client
 from batch_on_eks.errors import AwsRequestFailed
+from batch_on_eks.models.kubernetes_versions import ClusterVersion
 from batch_on_eks.models.resources import AwsResource, EksCluster
 
 CLUSTER_ADMIN_POLICY = "arn:{partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
@@ -56,7 +57,34 @@ def describe_cluster(name: str) -> EksCluster | None:
         issues=_issues(cluster),
         endpoint=cluster.get("endpoint"),
         certificate_authority=(cluster.get("certificateAuthority") or {}).get("data"),
+        version=cluster.get("version"),
+        support_type=(cluster.get("upgradePolicy") or {}).get("supportType"),
+        security_group_id=(cluster.get("resourcesVpcConfig") or {}).get("clusterSecurityGroupId"),
     )
+
+
+def _day(value: Any) -> str | None:
+    return value.date().isoformat() if value is not None else None
+
+
+def cluster_versions() -> list[ClusterVersion]:
+    """Every Kubernetes version EKS knows, supported or not (``includeAll``), with its status today."""
+    versions = []
+    request: dict[str, Any] = {"includeAll": True}
+    while True:
+        page = _eks().describe_cluster_versions(**request)
+        versions += [
+            ClusterVersion(
+                version=item["clusterVersion"],
+                status=item.get("versionStatus") or "",
+                end_of_standard_support=_day(item.get("endOfStandardSupportDate")),
+                end_of_extended_support=_day(item.get("endOfExtendedSupportDate")),
+            )
+            for item in page.get("clusterVersions") or []
+        ]
+        if not page.get("nextToken"):
+            return versions
+        request["nextToken"] = page["nextToken"]
 
 
 def create_cluster(request: dict[str, Any]) -> None:

@@ -152,6 +152,10 @@ class BatchSteps:
                         "subnets": list(self.settings.private_subnet_ids),
                         "securityGroupIds": [self.settings.node_security_group_id],
                         "instanceRole": self.settings.batch_instance_profile_arn,
+                        # Without it Batch picks its newest node version, whatever the cluster runs.
+                        "ec2Configuration": [
+                            {"imageType": "EKS_AL2023", "imageKubernetesVersion": cluster.version}
+                        ],
                         "tags": environment_tags(name),
                     },
                     # The namespace from the input: the one RBAC and aws-auth were set up for.

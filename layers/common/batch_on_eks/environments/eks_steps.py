@@ -79,6 +79,9 @@ class EksSteps:
                 {
                     "name": name,
                     "version": config["kubernetesVersion"],
+                    # STANDARD: EKS upgrades the cluster when standard support ends, rather than bill
+                    # extended support; EXTENDED only when the input opted in (kubernetes_version.py).
+                    "upgradePolicy": {"supportType": config["upgradePolicy"]},
                     "roleArn": self.settings.cluster_role_arn,
                     "resourcesVpcConfig": {
                         "subnetIds": list(self.settings.private_subnet_ids),

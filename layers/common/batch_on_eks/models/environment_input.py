@@ -13,12 +13,9 @@ from typing import Annotated, ClassVar, Self
 from pydantic import AfterValidator, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from batch_on_eks.models.camel_case import CamelCaseModel
+from batch_on_eks.models.kubernetes_versions import BATCH_EKS_VERSIONS
 
 DEFAULT_NAMESPACE = "doeks-aws-batch"
-# Kubernetes versions that both AWS Batch on EKS lists as supported and EKS still has in standard support
-# (the blueprint's 1.30 left standard support in July 2025). The newest is the default.
-SUPPORTED_KUBERNETES_VERSIONS = ("1.32", "1.33", "1.34")
-DEFAULT_KUBERNETES_VERSION = SUPPORTED_KUBERNETES_VERSIONS[-1]
 
 _LABEL = re.compile(r"(?=.{1,63}$)[a-z0-9](?:[-a-z0-9]*[a-z0-9])?")
 # EKS cluster names: 1-100 characters; the longest derived name, <name>-hello-world, stays within Batch's 128.
@@ -110,7 +107,15 @@ class ProvisionInput(EnvironmentRef):
     INPUT_NAME: ClassVar[str] = "provision input"
 
     namespace: Namespace = Field(default=DEFAULT_NAMESPACE, description="The Batch namespace in the cluster.")
-    kubernetes_version: str = DEFAULT_KUBERNETES_VERSION
+    kubernetes_version: str | None = Field(
+        default=None,
+        description="Default: the newest version EKS has in standard support that AWS Batch supports, "
+        "chosen when provisioning runs.",
+    )
+    allow_extended_support: bool = Field(
+        default=False,
+        description="Accept a kubernetesVersion in EKS extended support, billed at the extended rate.",
+    )
     node_group: NodeGroupInput = Field(default_factory=NodeGroupInput)
     max_vcpus: int = Field(default=256, ge=1, le=100_000, description="Each compute environment's maximum.")
     instance_types: list[BatchInstanceType] = Field(default_factory=lambda: ["optimal"], min_length=1)
@@ -119,11 +124,12 @@ class ProvisionInput(EnvironmentRef):
 
     @field_validator("kubernetes_version")
     @classmethod
-    def _supported_version(cls, version: str) -> str:
-        if version not in SUPPORTED_KUBERNETES_VERSIONS:
+    def _batch_supports_it(cls, version: str | None) -> str | None:
+        # Whether EKS offers it is known only from EKS, when provisioning runs.
+        if version is not None and version not in BATCH_EKS_VERSIONS:
             raise ValueError(
-                f"one of {', '.join(SUPPORTED_KUBERNETES_VERSIONS)}: versions AWS Batch supports that EKS "
-                f"still has in standard support (got {version!r})"
+                f"one of the versions AWS Batch supports on EKS: {', '.join(BATCH_EKS_VERSIONS)} "
+                f"(got {version!r})"
             )
         return version
 
