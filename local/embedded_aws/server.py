@@ -38,6 +38,7 @@ from local.embedded_aws.deploy.stack import Stack
 from local.embedded_aws.event_bus import Delivery, EventBus, aws_event
 from local.embedded_aws.lambda_runtime import LambdaRuntime
 from local.embedded_aws.moto_gaps.eks_access_entries import ClusterAccessRecords
+from local.embedded_aws.moto_gaps.eks_addons import ADDON_CATALOG
 from local.embedded_aws.moto_gaps.eks_control_plane import use_eks_control_plane
 from local.embedded_aws.moto_gaps.eks_versions import CALENDAR
 from local.embedded_aws.moto_gaps.readiness import READINESS
@@ -97,6 +98,7 @@ class EmbeddedAws:
         self.signals = Signals()
         self.faults = Faults()
         self.readiness = READINESS
+        self.addon_catalog = ADDON_CATALOG  # EKS's add-on versions: tests publish new defaults
         self.runtime = LambdaRuntime(self.signals, region)
         self.bus = EventBus(self.runtime, self.account, region, moto_hooks.original_send_to_targets)
         self.batch = BatchDataPlane(
@@ -139,6 +141,7 @@ class EmbeddedAws:
         self.endpoint = f"http://{host}:{port}"
         self._point_process_at(port)
         CALENDAR.set_today(self.today)
+        ADDON_CATALOG.reset()
         moto_hooks.activate(self)
         call_recorder.RECORDER.activate(self.runtime, self.account)
         if self.kubernetes_enabled:
@@ -182,6 +185,7 @@ class EmbeddedAws:
         call_recorder.RECORDER.activate(None)
         self.readiness.reset()
         CALENDAR.set_today(None)
+        ADDON_CATALOG.reset()
         self._server = None  # the server stays up for the next embedded AWS (see _SERVER)
         for name, value in self._saved_settings.items():
             if value is None:

@@ -12,6 +12,7 @@ import pytest
 from botocore.config import Config
 
 from local.embedded_aws.moto_gaps import install
+from local.embedded_aws.moto_gaps.eks_addons import ADDON_CATALOG
 from local.embedded_aws.moto_gaps.eks_versions import CALENDAR
 from local.embedded_aws.moto_gaps.readiness import READINESS
 from tests.conftest import TODAY
@@ -45,10 +46,12 @@ def _readiness_reset() -> Iterator[None]:
 
 @pytest.fixture(autouse=True)
 def _today() -> Iterator[None]:
-    """EKS's calendar says it is the tests' day, whatever the real date (a test may move it: not the next)."""
+    """EKS's calendar says it is the tests' day, whatever the real date, and its add-on catalog is the
+    initial one (a test may move the day or publish a version: the next does not see it)."""
     CALENDAR.set_today(TODAY)
     yield
     CALENDAR.set_today(None)
+    ADDON_CATALOG.reset()
 
 
 @pytest.fixture(scope="module")

@@ -19,13 +19,14 @@ def unique_name(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
-def active_cluster(eks: Any, mode: str = "API_AND_CONFIG_MAP") -> str:
+def active_cluster(eks: Any, mode: str = "API_AND_CONFIG_MAP", version: str | None = None) -> str:
     name = unique_name("c")
     eks.create_cluster(
         name=name,
         roleArn=ROLE,
         resourcesVpcConfig={"subnetIds": ["subnet-1", "subnet-2"]},
         accessConfig={"authenticationMode": mode},
+        **({"version": version} if version else {}),
     )
     assert eks.describe_cluster(name=name)["cluster"]["status"] == "ACTIVE"
     return name
