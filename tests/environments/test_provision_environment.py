@@ -200,6 +200,33 @@ def test_a_second_provision_converges(world: ProvisionWorld, provisioned: dict[s
     assert json.loads(description["output"]) == provisioned
 
 
+def test_addon_versions_are_recorded_and_reused_when_eks_moves_its_defaults(
+    world: ProvisionWorld, provisioned: dict[str, object]
+) -> None:
+    eks = world.aws.client("eks")
+    # Given the environment: each add-on's version is recorded, and is EKS's default for the cluster's 1.36
+    record = world.environment(NAME)
+    assert record is not None
+    recorded = record["resources"]["addonVersions"]
+    assert recorded == {
+        addon: eks.describe_addon(clusterName=NAME, addonName=addon)["addon"]["addonVersion"]
+        for addon in ADDONS
+    }
+    assert recorded["kube-proxy"] == "v1.36.0-eksbuild.1"
+    # When EKS publishes a new default coredns, a person deletes the environment's coredns, and the
+    # environment is provisioned again
+    world.aws.addon_catalog.publish("coredns", "v1.13.0-eksbuild.1")
+    eks.delete_addon(clusterName=NAME, addonName="coredns")
+    description = world.run("provision", {"name": NAME})
+    # Then coredns is back at the recorded version, not the new default, and the record is unchanged
+    assert description["status"] == "SUCCEEDED", description.get("cause")
+    coredns = eks.describe_addon(clusterName=NAME, addonName="coredns")["addon"]
+    assert coredns["addonVersion"] == recorded["coredns"] != "v1.13.0-eksbuild.1"
+    again = world.environment(NAME)
+    assert again is not None
+    assert again["resources"]["addonVersions"] == recorded
+
+
 def test_a_run_on_an_environment_being_provisioned_fails_at_once(
     world: ProvisionWorld, provisioned: object
 ) -> None:
