@@ -144,6 +144,23 @@ def describe_addon(cluster: str, name: str) -> AwsResource | None:
     )
 
 
+def default_addon_version(addon: str, kubernetes_version: str) -> str | None:
+    """EKS's default version of ``addon`` for clusters on ``kubernetes_version`` (DescribeAddonVersions)."""
+    request: dict[str, Any] = {"addonName": addon, "kubernetesVersion": kubernetes_version}
+    while True:
+        page = _eks().describe_addon_versions(**request)
+        for found in page.get("addons") or []:
+            for version in found.get("addonVersions") or []:
+                for compatibility in version.get("compatibilities") or []:
+                    if compatibility.get("clusterVersion") == kubernetes_version and compatibility.get(
+                        "defaultVersion"
+                    ):
+                        return str(version["addonVersion"])
+        if not page.get("nextToken"):
+            return None
+        request["nextToken"] = page["nextToken"]
+
+
 def create_addon(request: dict[str, Any]) -> None:
     """CreateAddon; an add-on already installed is updated to the same settings instead (converges)."""
     eks = _eks()

@@ -46,12 +46,14 @@ def _owned(found: R | None, environment: str, what: str) -> R | None:
 
 def eks_step(event: dict[str, Any], settings: Settings, provisioning: ProvisioningSettings) -> dict[str, Any]:
     """One EKS action of the provision or teardown workflow, named by the event."""
-    return run_step(EksSteps(provisioning).actions(), event, EnvironmentStore(settings.environments_table))
+    store = EnvironmentStore(settings.environments_table)
+    return run_step(EksSteps(provisioning, store).actions(), event, store)
 
 
 class EksSteps:
-    def __init__(self, settings: ProvisioningSettings):
+    def __init__(self, settings: ProvisioningSettings, store: EnvironmentStore):
         self.settings = settings
+        self.store = store
 
     def actions(self) -> dict[str, Step]:
         return {
@@ -158,10 +160,11 @@ class EksSteps:
         return result
 
     # -- add-ons and their log groups --
-    def _addon_request(self, cluster: str, addon: str) -> dict[str, Any]:
+    def _addon_request(self, cluster: str, addon: str, version: str) -> dict[str, Any]:
         request: dict[str, Any] = {
             "clusterName": cluster,
             "addonName": addon,
+            "addonVersion": version,
             "resolveConflicts": "OVERWRITE",
             "tags": environment_tags(cluster),
         }
@@ -179,19 +182,42 @@ class EksSteps:
             request["configurationValues"] = json.dumps(CLOUDWATCH_OBSERVABILITY_CONFIG)
         return request
 
+    def _addon_versions(self, name: str) -> dict[str, str]:
+        """Each add-on's version: the one recorded when the environment was first provisioned, else EKS's
+        default for the cluster's Kubernetes version now. Recorded, a re-provision installs what the first
+        did, whatever EKS's default has become since."""
+        found = self.store.get(name)
+        recorded = dict((found.resources if found else {}).get("addonVersions") or {})
+        missing = [addon for addon in ADDONS if addon not in recorded]
+        if missing:
+            cluster = eks.describe_cluster(name)
+            if cluster is None or cluster.version is None:
+                raise ResourceFailed(f"EKS cluster {name} is gone: its add-ons' versions cannot be resolved")
+            for addon in missing:
+                version = eks.default_addon_version(addon, cluster.version)
+                if version is None:
+                    raise ResourceFailed(
+                        f"EKS has no default version of {addon} for Kubernetes {cluster.version}"
+                    )
+                recorded[addon] = version
+        return {addon: recorded[addon] for addon in ADDONS}
+
     def create_addons(self, event: StepEvent) -> StepResult:
         name = event.name
         # Before the CloudWatch add-on: Fluent Bit would otherwise create the groups, with no retention.
         groups = log_group_names(name)
         for group in groups:
             logs.ensure_log_group(group, int(event.config["logRetentionDays"]), environment_tags(name))
-        for addon in ADDONS:
+        versions = self._addon_versions(name)
+        for addon, version in versions.items():
             if _owned(eks.describe_addon(name, addon), name, f"add-on {addon}") is None:
-                eks.create_addon(self._addon_request(name, addon))
+                eks.create_addon(self._addon_request(name, addon, version))
         return StepResult(
             output={"ready": False, "checks": 0},
-            resources={"addons": list(ADDONS), "logGroups": groups},
-            timeline=f"add-ons requested: {', '.join(ADDONS)}; log groups created",
+            resources={"addons": list(ADDONS), "addonVersions": versions, "logGroups": groups},
+            timeline="add-ons requested: "
+            + ", ".join(f"{addon} {version}" for addon, version in versions.items())
+            + "; log groups created",
         )
 
     def check_addons(self, event: StepEvent) -> StepResult:
