@@ -24,7 +24,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 EXEC_BOUND_SECONDS = 30
 
 
-def write_person_kubeconfig(
+def write_kubeconfig(
     directory: Path, cluster_arn: str, cluster: KubernetesCluster, person: Person, aws_endpoint: str
 ) -> Path:
     """Write ``<directory>/kubeconfig`` and ``<directory>/<cluster>-ca.crt``; the kubeconfig's path."""
@@ -96,29 +96,3 @@ def exec_token(kubeconfig: Path) -> str:
     if completed.returncode != 0:
         raise RuntimeError(f"the kubeconfig's exec user failed: {completed.stderr.strip()}")
     return str(json.loads(completed.stdout)["status"]["token"])
-
-
-def write_kubeconfig(directory: Path, cluster_arn: str, cluster: KubernetesCluster) -> Path:
-    """A kubeconfig with the cluster's static admin token: the emulator's own way in (until the demo walks
-    the blueprint as a person)."""
-    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-    ca_file = directory / f"{cluster.name}-ca.crt"
-    ca_file.write_text(cluster.ca_pem)
-    config = {
-        "apiVersion": "v1",
-        "kind": "Config",
-        "clusters": [
-            {
-                "name": cluster_arn,
-                "cluster": {"server": cluster.endpoint, "certificate-authority": str(ca_file)},
-            }
-        ],
-        "users": [{"name": cluster_arn, "user": {"token": cluster.admin_token}}],
-        "contexts": [{"name": cluster_arn, "context": {"cluster": cluster_arn, "user": cluster_arn}}],
-        "current-context": cluster_arn,
-        "preferences": {},
-    }
-    path = directory / "kubeconfig"
-    path.touch(mode=0o600)
-    path.write_text(json.dumps(config, indent=2) + "\n")
-    return path

@@ -27,7 +27,7 @@ TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
 @pytest.fixture(scope="module")
 def kept() -> Iterator[DemoProcess]:
     # Given `make demo ARGS=--keep`, run until it says it is kept running
-    process = DemoProcess("ARGS=--keep")
+    process = DemoProcess("--keep")
     try:
         process.wait_for(r"^== Kept running", UP_BOUND_SECONDS)
         process.wait_for(r" kubectl +kubectl --kubeconfig ", 10)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from local.demo.kubeconfig import exec_token, write_person_kubeconfig
+from local.demo.kubeconfig import exec_token, write_kubeconfig
 from local.demo.person import Person, person
 from local.embedded_aws.server import EmbeddedAws
 from local.kubernetes.client import KubeClient, KubernetesError
@@ -36,7 +36,7 @@ class People:
         assert self.aws.kubernetes is not None
         cluster = self.aws.kubernetes.cluster_by_arn(cluster_arn)
         assert cluster is not None
-        kubeconfig = write_person_kubeconfig(
+        kubeconfig = write_kubeconfig(
             self.directory / someone.profile / "kube", cluster_arn, cluster, someone, self.aws.endpoint
         )
         client = KubeClient(cluster, token=exec_token(kubeconfig))

@@ -21,7 +21,7 @@ import pytest
 import yaml
 
 from batch_on_eks.aws.eks_token import PREFIX, eks_token
-from local.demo.kubeconfig import exec_token, write_person_kubeconfig
+from local.demo.kubeconfig import exec_token, write_kubeconfig
 from local.demo.person import person
 from local.embedded_aws.server import EmbeddedAws
 from tests.emulator.kubernetes.eks_support import (
@@ -246,7 +246,7 @@ def test_a_person_kubeconfig_gets_in_only_with_an_access_entry(
     # Given a person's role, assumed into an AWS profile, and a kubeconfig like update-kubeconfig writes
     # for it: an exec user that obtains the person's EKS token (local.demo.get_token)
     someone = person(aws, tmp_path, unique("person"))
-    kubeconfig = write_person_kubeconfig(tmp_path, cluster.arn, cluster.local, someone, aws.endpoint)
+    kubeconfig = write_kubeconfig(tmp_path, cluster.arn, cluster.local, someone, aws.endpoint)
     # When the person has no access entry
     # Then the cluster answers 401 to the token kubectl would send
     assert cluster.get(exec_token(kubeconfig), "/api/v1/nodes").status_code == 401

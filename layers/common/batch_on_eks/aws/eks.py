@@ -110,6 +110,11 @@ def ensure_cluster_admin(cluster: str, principal_arn: str, partition: str) -> No
     )
 
 
+def remove_access_entry(cluster: str, principal_arn: str) -> None:
+    """DeleteAccessEntry (its access policies go with it); an entry already gone is done."""
+    _unless(_NOT_FOUND, _eks().delete_access_entry, clusterName=cluster, principalArn=principal_arn)
+
+
 def describe_nodegroup(cluster: str, name: str) -> AwsResource | None:
     group = _described(_eks().describe_nodegroup, "nodegroup", clusterName=cluster, nodegroupName=name)
     if group is None:

@@ -19,6 +19,12 @@ from batch_on_eks.models.environment_names import NODE_GROUP, environment_tags, 
 from batch_on_eks.settings import ProvisioningSettings, Settings
 
 
+def cluster_admins(settings: ProvisioningSettings, config: dict[str, Any]) -> list[str]:
+    """The people given cluster admin: the stack's, then the input's, each once."""
+    named = [*settings.cluster_admin_principal_arns, *(config.get("clusterAdminPrincipalArns") or [])]
+    return list(dict.fromkeys(named))
+
+
 def eks_step(event: dict[str, Any], settings: Settings, provisioning: ProvisioningSettings) -> dict[str, Any]:
     """One EKS action of the provision or teardown workflow, named by the event."""
     store = EnvironmentStore(settings.environments_table)
@@ -88,12 +94,24 @@ class EksSteps:
         return result
 
     def grant_cluster_admin(self, event: StepEvent) -> StepResult:
-        """The Kubernetes step's role gets cluster admin through an access entry (no aws-auth needed)."""
-        principal = self.settings.kubernetes_step_role_arn
-        eks.ensure_cluster_admin(event.name, principal, event.config["partition"])
+        """Cluster admin through access entries (AmazonEKSClusterAdminPolicy, cluster scope) for the
+        Kubernetes step's role and for the people named by the stack and by the input; a person granted by an
+        earlier provisioning and named no more loses the entry."""
+        name, step_role = event.name, self.settings.kubernetes_step_role_arn
+        people = cluster_admins(self.settings, event.config)
+        for principal in [step_role, *people]:
+            eks.ensure_cluster_admin(name, principal, event.config["partition"])
+        found = self.store.get(name)
+        before = (found.resources if found else {}).get("clusterAdminPrincipalArns") or []
+        dropped = [p for p in before if p not in people and p != step_role]
+        for principal in dropped:
+            eks.remove_access_entry(name, principal)
+        timeline = f"access entries with AmazonEKSClusterAdminPolicy for {', '.join([step_role, *people])}"
+        if dropped:
+            timeline += f"; removed: {', '.join(dropped)}"
         return StepResult(
-            resources={"clusterAdminPrincipalArn": principal},
-            timeline=f"access entry with AmazonEKSClusterAdminPolicy for {principal}",
+            resources={"clusterAdminPrincipalArn": step_role, "clusterAdminPrincipalArns": people},
+            timeline=timeline,
         )
 
     # -- the node group -------------------------------------------------------------------------------------

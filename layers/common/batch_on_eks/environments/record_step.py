@@ -15,6 +15,7 @@ from typing import Any
 from batch_on_eks.aws import executions
 from batch_on_eks.aws.environments_table import ClaimRefused, EnvironmentStore
 from batch_on_eks.environments import records
+from batch_on_eks.environments.eks_steps import cluster_admins
 from batch_on_eks.environments.kubernetes_version import choose_version
 from batch_on_eks.environments.records import timeline_entry
 from batch_on_eks.errors import EnvironmentBusy, cause
@@ -131,6 +132,8 @@ class EnvironmentRecord:
             "jobQueues": queues,
             "jobDefinition": hello_world_job_definition(name),
             "helloWorldCommands": hello_world,
+            # Who can use updateKubeconfigCommand: anyone else's kubectl gets 401.
+            "clusterAdminPrincipalArns": cluster_admins(self.provisioning, config),
             "kubernetesVersion": config["kubernetesVersion"],
             "upgradePolicy": config["upgradePolicy"],
             "controlPlaneCost": _control_plane_cost(config),
