@@ -43,6 +43,7 @@ from local.embedded_aws.moto_gaps.eks_control_plane import use_eks_control_plane
 from local.embedded_aws.moto_gaps.eks_versions import CALENDAR
 from local.embedded_aws.moto_gaps.readiness import READINESS
 from local.embedded_aws.signals import Signals
+from local.embedded_aws.vpc_network import VpcNetwork
 from local.kubernetes.binaries import find_binaries
 from local.kubernetes.eks import EksKubernetes
 
@@ -110,6 +111,7 @@ class EmbeddedAws:
             logs=ContainerLogWriter(region),
             tags_of=self._tags_of,
         )
+        self.batch.network = VpcNetwork(self.account, region, None)
         self.deployer = Deployer(self.runtime, self.account, region)
         self.stacks: dict[str, Stack] = {}
         self.endpoint = ""
@@ -156,6 +158,7 @@ class EmbeddedAws:
         )
         use_eks_control_plane(self.kubernetes)
         self.batch.pod_host = self.kubernetes.pod_host
+        self.batch.network = VpcNetwork(self.account, self.region, self.kubernetes)
 
     def _point_process_at(self, port: int) -> None:
         self._saved_settings = {name: os.environ.get(name) for name in _AWS_SETTINGS}
@@ -179,6 +182,7 @@ class EmbeddedAws:
         if self.kubernetes is not None:
             use_eks_control_plane(None)
             self.batch.pod_host = lambda cluster_arn: None
+            self.batch.network = VpcNetwork(self.account, self.region, None)
             self.kubernetes.stop_all()
             self.kubernetes = None
         moto_hooks.activate(None)

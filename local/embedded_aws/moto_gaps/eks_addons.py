@@ -161,6 +161,11 @@ def _addons(cluster: Cluster) -> dict[str, Addon]:
     return cluster_records(cluster, "addons")
 
 
+def installed_addon(cluster: Cluster, name: str) -> Addon | None:
+    """The cluster's add-on ``name``, if installed (for the emulated VPC and data plane)."""
+    return _addons(cluster).get(name)
+
+
 def _addon(cluster: Cluster, name: str) -> Addon:
     try:
         return _addons(cluster)[name]
