@@ -163,7 +163,15 @@ def test_batch_resources_are_the_blueprints(world: ProvisionWorld, provisioned: 
             ["optimal"],
         )
         assert resources["instanceRole"] == world.stack.outputs["BatchInstanceProfileArn"]
-        assert resources["securityGroupIds"] == [world.stack.outputs["NodeSecurityGroupId"]]
+        # The cluster security group (the managed nodes' and the control plane's) and the stack's node group
+        assert resources["securityGroupIds"] == [
+            world.aws.client("eks").describe_cluster(name=NAME)["cluster"]["resourcesVpcConfig"][
+                "clusterSecurityGroupId"
+            ],
+            world.stack.outputs["NodeSecurityGroupId"],
+        ]
+        # And the nodes run the cluster's Kubernetes version
+        assert resources["ec2Configuration"] == [{"imageType": "EKS_AL2023", "imageKubernetesVersion": "1.36"}]
     # And the queues cancel jobs stuck RUNNABLE on capacity or misconfiguration
     queues = batch.describe_job_queues(jobQueues=[f"{NAME}-JQ1_OD", f"{NAME}-JQ1_SPOT"])["jobQueues"]
     assert len(queues) == 2

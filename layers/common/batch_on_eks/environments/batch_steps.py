@@ -131,6 +131,10 @@ class BatchSteps:
             cluster = eks.describe_cluster(name)
             if cluster is None:
                 raise ResourceFailed(f"EKS cluster {name} is gone: no compute environment without it")
+            if cluster.security_group_id is None:
+                raise ResourceFailed(
+                    f"EKS reports no cluster security group for {name}: Batch's nodes need it"
+                )
             batch.create_compute_environment(
                 {
                     "computeEnvironmentName": ce,
@@ -143,7 +147,10 @@ class BatchSteps:
                         "maxvCpus": config["maxVcpus"],
                         "instanceTypes": list(config["instanceTypes"]),
                         "subnets": list(self.settings.private_subnet_ids),
-                        "securityGroupIds": [self.settings.node_security_group_id],
+                        # The cluster security group, which the managed nodes (CoreDNS) and the control
+                        # plane have and which admits its members: Batch's nodes resolve names and join.
+                        # The stack's node group stays, for rules people add for their own resources.
+                        "securityGroupIds": [cluster.security_group_id, self.settings.node_security_group_id],
                         "instanceRole": self.settings.batch_instance_profile_arn,
                         # Without it Batch picks its newest node version, whatever the cluster runs.
                         "ec2Configuration": [
