@@ -7,6 +7,8 @@ import json
 
 import pytest
 
+from batch_on_eks.runs.log_links import application_log_group, stream_prefix
+from local.dataplane.container_logs import addon_pipeline
 from local.kubernetes.client import KubeClient
 from tests.environments.provision_support import ProvisionWorld, failure_cause
 
@@ -135,6 +137,28 @@ def test_the_cluster_is_the_blueprints(world: ProvisionWorld, provisioned: dict[
     }
 
 
+def test_the_cloudwatch_add_on_runs_the_log_pipeline_the_log_links_rely_on(
+    world: ProvisionWorld, provisioned: dict[str, object]
+) -> None:
+    # Given the CloudWatch observability add-on's configuration, as provisioned
+    addon = world.aws.client("eks").describe_addon(
+        clusterName=NAME, addonName="amazon-cloudwatch-observability"
+    )
+    config = json.loads(addon["addon"]["configurationValues"])
+    # Then it pins Fluent Bit's container-log pipeline itself (whatever the add-on version's default)
+    assert "application-log.conf" in config["containerLogs"]["fluentBit"]["config"]["extraFiles"]
+    # And that pipeline puts a container's lines in the group and under the stream prefix the run's log
+    # links look for
+    pipeline = addon_pipeline(addon["addon"]["configurationValues"])
+    assert pipeline is not None
+    node, pod, container = "ip-10-1-2-3.ec2.internal", "aws-batch.p", "app"
+    group, stream = pipeline.place(
+        {"CLUSTER_NAME": NAME, "HOST_NAME": node}, f"{pod}_doeks-aws-batch_{container}-0123.log"
+    )
+    assert group == application_log_group(NAME)
+    assert stream == stream_prefix(node, pod, "doeks-aws-batch", container) + "0123.log"
+
+
 def test_batch_resources_are_the_blueprints(world: ProvisionWorld, provisioned: dict[str, object]) -> None:
     batch = world.aws.client("batch")
     cluster_arn = world.aws.client("eks").describe_cluster(name=NAME)["cluster"]["arn"]
@@ -171,7 +195,9 @@ def test_batch_resources_are_the_blueprints(world: ProvisionWorld, provisioned: 
             world.stack.outputs["NodeSecurityGroupId"],
         ]
         # And the nodes run the cluster's Kubernetes version
-        assert resources["ec2Configuration"] == [{"imageType": "EKS_AL2023", "imageKubernetesVersion": "1.36"}]
+        assert resources["ec2Configuration"] == [
+            {"imageType": "EKS_AL2023", "imageKubernetesVersion": "1.36"}
+        ]
     # And the queues cancel jobs stuck RUNNABLE on capacity or misconfiguration
     queues = batch.describe_job_queues(jobQueues=[f"{NAME}-JQ1_OD", f"{NAME}-JQ1_SPOT"])["jobQueues"]
     assert len(queues) == 2
