@@ -118,7 +118,7 @@ def test_the_cluster_is_the_blueprints(world: ProvisionWorld, provisioned: dict[
     assert set(eks.list_addons(clusterName=NAME)["addons"]) == ADDONS
     observability = eks.describe_addon(clusterName=NAME, addonName="amazon-cloudwatch-observability")["addon"]
     config = json.loads(observability["configurationValues"])
-    assert config["containerLogs"] == {"enabled": True}
+    assert config["containerLogs"]["enabled"] is True
     assert {"key": "batch.amazonaws.com/batch-node", "operator": "Exists"} in config["tolerations"]
     associations = eks.list_pod_identity_associations(clusterName=NAME)["associations"]
     assert {(a["namespace"], a["serviceAccount"]) for a in associations} >= {

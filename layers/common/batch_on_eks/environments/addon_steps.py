@@ -20,7 +20,54 @@ from batch_on_eks.settings import ProvisioningSettings
 # Batch taints the nodes it launches; the CloudWatch agent and Fluent Bit must run there too, or the
 # jobs' container logs never reach CloudWatch.
 BATCH_NODE_TOLERATION = {"key": "batch.amazonaws.com/batch-node", "operator": "Exists"}
-CLOUDWATCH_OBSERVABILITY_CONFIG = {"containerLogs": {"enabled": True}, "tolerations": [BATCH_NODE_TOLERATION]}
+# Fluent Bit's container-log pipeline, pinned rather than left to the add-on version's default: the run's
+# log links (runs/log_links.py) find a container's stream as this names it, <node>- followed by the tail
+# input's tag, application.var.log.containers.<pod>_<namespace>_<container>-<id>.log, in
+# /aws/containerinsights/<cluster>/application. It is the Container Insights pipeline the add-on's Helm
+# chart ships (charts/amazon-cloudwatch-observability); the ${...} are the Fluent Bit daemonset's variables.
+APPLICATION_LOG_CONF = """\
+[INPUT]
+    Name                tail
+    Tag                 application.*
+    Path                /var/log/containers/*.log
+    Exclude_Path        /var/log/containers/cloudwatch-agent*, /var/log/containers/fluent-bit*
+    multiline.parser    docker, cri
+    DB                  /var/fluent-bit/state/flb_container.db
+    Mem_Buf_Limit       50MB
+    Skip_Long_Lines     On
+    Refresh_Interval    10
+    Read_from_Head      ${READ_FROM_HEAD}
+
+[FILTER]
+    Name                kubernetes
+    Match               application.*
+    Kube_URL            https://kubernetes.default.svc:443
+    Kube_Tag_Prefix     application.var.log.containers.
+    Merge_Log           On
+    Merge_Log_Key       log_processed
+    K8S-Logging.Parser  On
+    K8S-Logging.Exclude Off
+    Labels              Off
+    Annotations         Off
+    Use_Kubelet         On
+    Kubelet_Port        10250
+    Buffer_Size         0
+
+[OUTPUT]
+    Name                cloudwatch_logs
+    Match               application.*
+    region              ${AWS_REGION}
+    log_group_name      /aws/containerinsights/${CLUSTER_NAME}/application
+    log_stream_prefix   ${HOST_NAME}-
+    auto_create_group   true
+"""
+CLOUDWATCH_OBSERVABILITY_CONFIG = {
+    "containerLogs": {
+        "enabled": True,
+        "fluentBit": {"config": {"extraFiles": {"application-log.conf": APPLICATION_LOG_CONF}}},
+    },
+    "tolerations": [BATCH_NODE_TOLERATION],
+}
 
 
 class AddonSteps:
