@@ -313,7 +313,14 @@ def test_teardown_removes_everything_and_converges(
         ({}, "name"),
         ({"name": "doeks-x", "namespace": "Not A Label"}, "namespace"),
         ({"name": "doeks-x", "namespace": "kube-system"}, "namespace"),
-        ({"name": "doeks-x", "kubernetesVersion": "1.30"}, "kubernetesVersion"),
+        ({"name": "doeks-x", "kubernetesVersion": "1.30"}, "kubernetesVersion"),  # past extended support
+        ({"name": "doeks-x", "kubernetesVersion": "1.99"}, "kubernetesVersion"),  # listed by neither
+        ({"name": "doeks-x", "allowExtendedSupport": "yes"}, "allowExtendedSupport"),
+        ({"name": "doeks-x", "clusterAdminPrincipalArns": ["me@example.com"]}, "clusterAdminPrincipalArns.0"),
+        (
+            {"name": "doeks-x", "clusterAdminPrincipalArns": "arn:aws:iam::123456789012:role/A"},
+            "clusterAdminPrincipalArns",
+        ),
         ({"name": "doeks-x", "nodeGroup": {"desiredSize": 5, "maxSize": 3}}, "nodeGroup"),
         ({"name": "doeks-x", "nodeGroup": {"instanceType": "large"}}, "nodeGroup.instanceType"),
         ({"name": "doeks-x", "maxVcpus": 0}, "maxVcpus"),
