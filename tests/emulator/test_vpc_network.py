@@ -12,6 +12,7 @@ import pytest
 
 from local.dataplane.network import NodeReach
 from local.embedded_aws.server import EmbeddedAws
+from tests.emulator.moto_gaps.support import eks_compute_environment
 
 NODE = "ip-10-1-7-9.ec2.internal"
 
@@ -62,21 +63,9 @@ class Vpc:
 
     def reach(self, cluster: dict[str, Any], groups: list[str]) -> NodeReach:
         """What a Batch node of a compute environment with ``groups`` reaches."""
-        name = unique("ce")
-        arn = self.aws.client("batch").create_compute_environment(
-            computeEnvironmentName=name,
-            type="MANAGED",
-            computeResources={
-                "type": "EC2",
-                "minvCpus": 0,
-                "maxvCpus": 4,
-                "instanceTypes": ["m5.large"],
-                "subnets": [self.subnet],
-                "securityGroupIds": groups,
-                "instanceRole": self.profile,
-            },
-            eksConfiguration={"eksClusterArn": cluster["arn"], "kubernetesNamespace": "jobs"},
-        )["computeEnvironmentArn"]
+        arn = eks_compute_environment(
+            self.aws.client("batch"), unique("ce"), cluster["arn"], [self.subnet], groups, self.profile
+        )
         assert self.aws.batch.network is not None
         found = self.aws.batch.network.node_reach(cluster["arn"], arn, NODE)
         assert found is not None

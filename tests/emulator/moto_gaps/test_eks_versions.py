@@ -12,7 +12,7 @@ from botocore.exceptions import ClientError
 
 from local.embedded_aws.moto_gaps.batch import UNSUPPORTED_VERSION
 from local.embedded_aws.moto_gaps.eks_versions import CALENDAR
-from tests.emulator.moto_gaps.support import ROLE, error_code, unique_name
+from tests.emulator.moto_gaps.support import ROLE, eks_compute_environment, error_code, unique_name
 
 
 def _statuses(answer: dict[str, Any]) -> dict[str, str]:
@@ -65,17 +65,15 @@ def test_create_cluster_refuses_a_version_eks_does_not_offer(eks: Any, version: 
     assert f"unsupported Kubernetes version {version}" in refused.value.response["Error"]["Message"]
 
 
+def _create(eks: Any, name: str, **request: Any) -> None:
+    eks.create_cluster(name=name, roleArn=ROLE, resourcesVpcConfig={"subnetIds": ["s"]}, **request)
+
+
 def test_create_cluster_keeps_the_upgrade_policy_and_defaults_to_extended(eks: Any) -> None:
     # When one cluster is created on 1.35 with the STANDARD policy, and one with neither version nor policy
     standard, default = unique_name("c"), unique_name("c")
-    eks.create_cluster(
-        name=standard,
-        version="1.35",
-        roleArn=ROLE,
-        resourcesVpcConfig={"subnetIds": ["s"]},
-        upgradePolicy={"supportType": "STANDARD"},
-    )
-    eks.create_cluster(name=default, roleArn=ROLE, resourcesVpcConfig={"subnetIds": ["s"]})
+    _create(eks, standard, version="1.35", upgradePolicy={"supportType": "STANDARD"})
+    _create(eks, default)
     # Then each is described with its version and policy: EKS's default is the newest in standard support,
     # with extended support on
     first = eks.describe_cluster(name=standard)["cluster"]
@@ -87,23 +85,11 @@ def test_create_cluster_keeps_the_upgrade_policy_and_defaults_to_extended(eks: A
 def test_create_cluster_refuses_standard_policy_on_a_version_in_extended_support(eks: Any) -> None:
     # When a cluster on 1.34 (in extended support since 2026-12-02) is asked for with the STANDARD policy
     with pytest.raises(ClientError) as refused:
-        eks.create_cluster(
-            name=unique_name("c"),
-            version="1.34",
-            roleArn=ROLE,
-            resourcesVpcConfig={"subnetIds": ["s"]},
-            upgradePolicy={"supportType": "STANDARD"},
-        )
+        _create(eks, unique_name("c"), version="1.34", upgradePolicy={"supportType": "STANDARD"})
     # Then EKS refuses it; with EXTENDED it is created
     assert error_code(refused) == "InvalidParameterException"
     name = unique_name("c")
-    eks.create_cluster(
-        name=name,
-        version="1.34",
-        roleArn=ROLE,
-        resourcesVpcConfig={"subnetIds": ["s"]},
-        upgradePolicy={"supportType": "EXTENDED"},
-    )
+    _create(eks, name, version="1.34", upgradePolicy={"supportType": "EXTENDED"})
     assert eks.describe_cluster(name=name)["cluster"]["version"] == "1.34"
 
 
@@ -123,21 +109,7 @@ def eks_ce(client: Callable[..., Any], eks: Any) -> Callable[..., dict[str, Any]
 
     def create(**extra: Any) -> dict[str, Any]:
         name = unique_name("ce")
-        batch.create_compute_environment(
-            computeEnvironmentName=name,
-            type="MANAGED",
-            computeResources={
-                "type": "EC2",
-                "minvCpus": 0,
-                "maxvCpus": 16,
-                "instanceTypes": ["optimal"],
-                "subnets": [subnet],
-                "securityGroupIds": [group],
-                "instanceRole": profile,
-                **extra,
-            },
-            eksConfiguration={"eksClusterArn": arn, "kubernetesNamespace": "jobs"},
-        )
+        eks_compute_environment(batch, name, arn, [subnet], [group], profile, **extra)
         return dict(batch.describe_compute_environments(computeEnvironments=[name])["computeEnvironments"][0])
 
     return create
