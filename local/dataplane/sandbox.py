@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import json
 import logging
 import os
 import resource
@@ -51,6 +50,8 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from local.dataplane.sandbox_dns import config_text
 
 logger = logging.getLogger(__name__)
 
@@ -119,7 +120,7 @@ class SandboxDns:
         return f"nameserver 127.0.0.1\n{search}options ndots:5 timeout:1 attempts:2\n"
 
     def launcher_config(self) -> str:
-        return json.dumps({"udp": self.udp, "tcp": self.tcp, "names": self.names, "suffixes": self.suffixes})
+        return config_text(self.udp, self.tcp, self.names, self.suffixes)
 
 
 NO_DNS = SandboxDns()
@@ -205,10 +206,10 @@ def _network_args(scratch: Path, dns: SandboxDns) -> list[str]:
         raise RuntimeError(
             f"unshare (util-linux) not found: emulated jobs run only inside a sandbox; {_INSTALL_HINT}"
         )
-    config = scratch / "dns.json"
+    config = scratch / "dns.conf"
     config.write_text(dns.launcher_config())
     namespaces = ["--net"] if os.geteuid() == 0 else ["--user", "--map-root-user", "--net"]
-    return [unshare, *namespaces, sys.executable, "-I", str(_NETWORK_LAUNCHER), str(config), "--"]
+    return [unshare, *namespaces, sys.executable, "-I", "-S", str(_NETWORK_LAUNCHER), str(config), "--"]
 
 
 def _bwrap_args(bwrap: str, env: Mapping[str, str], resolv_conf: Path) -> list[str]:

@@ -10,22 +10,24 @@ job's node reaches CoreDNS that way (nothing listens otherwise: a lookup is refu
 would time out; the outcome, no answer, is the same), runs the sandbox (bwrap shares this namespace) and
 exits with its exit code. The sandbox's processes see only this loopback: no other network.
 
-CONFIG: ``{"udp": bool, "tcp": bool, "names": {name: IPv4}, "suffixes": {".suffix": IPv4}}``. An A (or ANY)
-query for a known name gets its address; a known name asked for another type gets no record (NODATA, so
-``getaddrinfo`` falls back to A); any other name is NXDOMAIN. Answers are authoritative, TTL 5 s.
+CONFIG, a line each: ``udp`` and ``tcp`` (the protocols answered), ``name <name> <IPv4>``,
+``suffix <.suffix> <IPv4>`` (:func:`config_text` writes it; not JSON, whose import would double this
+script's start). An A (or ANY) query for a known name gets its address; a known name asked for another type
+gets no record (NODATA, so ``getaddrinfo`` falls back to A); any other name is NXDOMAIN. Answers are
+authoritative, TTL 5 s.
 """
 
 from __future__ import annotations
 
+import _thread
 import fcntl
-import ipaddress
-import json
+import os
+import signal
 import socket
 import struct
-import subprocess
 import sys
-import threading
-from typing import Any
+
+Config = dict[str, dict[str, str]]
 
 _SIOCGIFFLAGS, _SIOCSIFFLAGS, _IFF_UP = 0x8913, 0x8914, 0x1
 _A, _ANY = 1, 255
@@ -56,7 +58,7 @@ def _question(query: bytes) -> tuple[str, int, int] | None:
     return ".".join(labels).lower().rstrip("."), qtype, position + 5
 
 
-def answer(query: bytes, config: dict[str, Any]) -> bytes | None:
+def answer(query: bytes, config: Config) -> bytes | None:
     """The response to ``query`` (a DNS message), or None for something that is not a question."""
     parsed = _question(query)
     if parsed is None:
@@ -70,12 +72,12 @@ def answer(query: bytes, config: dict[str, Any]) -> bytes | None:
     if address is None:
         flags |= _NXDOMAIN
     elif qtype in (_A, _ANY):
-        records = struct.pack(">HHHIH", 0xC00C, _A, 1, _TTL, 4) + ipaddress.IPv4Address(address).packed
+        records = struct.pack(">HHHIH", 0xC00C, _A, 1, _TTL, 4) + socket.inet_aton(address)
     header = query[:2] + struct.pack(">HHHHH", flags, 1, 1 if records else 0, 0, 0)
     return header + query[12:end] + records
 
 
-def _serve_udp(sock: socket.socket, config: dict[str, Any]) -> None:
+def _serve_udp(sock: socket.socket, config: Config) -> None:
     while True:
         query, peer = sock.recvfrom(4096)
         response = answer(query, config)
@@ -83,7 +85,7 @@ def _serve_udp(sock: socket.socket, config: dict[str, Any]) -> None:
             sock.sendto(response, peer)
 
 
-def _serve_tcp(listener: socket.socket, config: dict[str, Any]) -> None:
+def _serve_tcp(listener: socket.socket, config: Config) -> None:
     while True:
         connection, _ = listener.accept()
         with connection:
@@ -101,24 +103,48 @@ def _serve_tcp(listener: socket.socket, config: dict[str, Any]) -> None:
                 connection.sendall(struct.pack(">H", len(response)) + response)
 
 
+def config_text(udp: bool, tcp: bool, names: dict[str, str], suffixes: dict[str, str]) -> str:
+    lines = [*(["udp"] if udp else []), *(["tcp"] if tcp else [])]
+    lines += [f"name {name} {ip}" for name, ip in names.items()]
+    lines += [f"suffix {suffix} {ip}" for suffix, ip in suffixes.items()]
+    return "\n".join(lines) + "\n"
+
+
+def _read_config(path: str) -> tuple[bool, bool, Config]:
+    config: Config = {"names": {}, "suffixes": {}}
+    protocols = set()
+    with open(path, encoding="utf-8") as file:
+        for line in file:
+            kind, *values = line.split() or [""]
+            if kind in ("name", "suffix"):
+                config[f"{kind}s" if kind == "name" else "suffixes"][values[0].lower()] = values[1]
+            elif kind:
+                protocols.add(kind)
+    return "udp" in protocols, "tcp" in protocols, config
+
+
 def main(argv: list[str]) -> int:
     config_path, separator, *command = argv
     if separator != "--" or not command:
-        raise SystemExit("usage: sandbox_dns.py CONFIG.json -- COMMAND...")
-    with open(config_path, encoding="utf-8") as file:
-        config = json.load(file)
+        raise SystemExit("usage: sandbox_dns.py CONFIG -- COMMAND...")
+    udp_on, tcp_on, config = _read_config(config_path)
     _loopback_up()
-    if config["udp"]:
+    if udp_on:
         udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         udp.bind(("127.0.0.1", 53))
-        threading.Thread(target=_serve_udp, args=(udp, config), daemon=True).start()
-    if config["tcp"]:
+        _thread.start_new_thread(_serve_udp, (udp, config))
+    if tcp_on:
         tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         tcp.bind(("127.0.0.1", 53))
         tcp.listen(16)
-        threading.Thread(target=_serve_tcp, args=(tcp, config), daemon=True).start()
-    code = subprocess.call(command)
-    return code if code >= 0 else 128 - code
+        _thread.start_new_thread(_serve_tcp, (tcp, config))
+    # os rather than subprocess and threading: a sandbox starts per container, and their imports would
+    # triple this script's start.
+    # Python ignores SIGPIPE and SIGXFSZ; the sandbox must not inherit that (a file over its size limit
+    # kills the writer, as in a container).
+    child = os.posix_spawnp(command[0], command, os.environ, setsigdef=(signal.SIGPIPE, signal.SIGXFSZ))
+    status = os.waitpid(child, 0)[1]
+    return os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status)
 
 
 if __name__ == "__main__":
