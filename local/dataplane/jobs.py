@@ -33,7 +33,8 @@ from typing import Any, Protocol
 from local.dataplane.attempts import Attempt, ContainerRun, retry_decision
 from local.dataplane.container_logs import ContainerLogWriter
 from local.dataplane.faults import Faults
-from local.dataplane.sandbox import Sandbox
+from local.dataplane.network import NetworkView, NodeReach, search_path
+from local.dataplane.sandbox import NO_DNS, Sandbox, SandboxDns
 
 TERMINAL = ("SUCCEEDED", "FAILED")
 EXIT_REASON = "Essential container in pod exited"
@@ -241,6 +242,7 @@ class EmulatedJob:
                 self.set_status("FAILED", self.terminate_reason or "Terminated")
                 return
             attempt = self._new_attempt(attempt_number)
+            reach = self.plane.reach(self, attempt.node_name)
             with self.lock:
                 self.attempts.append(attempt)
             pods = self.plane.pod_host(self.cluster_arn)
@@ -265,7 +267,7 @@ class EmulatedJob:
                 if pods is not None:
                     pods.running(self, attempt)
                 self.set_status("RUNNING")
-                exit_code, status_reason = self._run_containers(attempt, attempt_number, fault)
+                exit_code, status_reason = self._run_containers(attempt, attempt_number, fault, reach)
                 self._finish_attempt(attempt, status_reason)
                 if pods is not None:
                     pods.finished(self, attempt)
@@ -314,7 +316,16 @@ class EmulatedJob:
             attempt.stopped_at = now_ms()
             attempt.status_reason = status_reason or (self.terminate_reason if self.cancel.is_set() else None)
 
-    def _run_containers(self, attempt: Attempt, attempt_number: int, fault: Any) -> tuple[int, str | None]:
+    def _dns(self, reach: NodeReach | None) -> SandboxDns:
+        """Name resolution in the pod: what CoreDNS answers, over what the node's groups let through."""
+        if reach is None:
+            return NO_DNS
+        search = tuple(search_path(self.namespace, self.plane.region))
+        return SandboxDns(reach.dns_udp, reach.dns_tcp, reach.names, reach.suffixes, search)
+
+    def _run_containers(
+        self, attempt: Attempt, attempt_number: int, fault: Any, reach: NodeReach | None
+    ) -> tuple[int, str | None]:
         """Run each container of the pod in turn; the pod's exit code is the first non-zero one."""
         if attempt_number <= fault.host_reclaimed_attempts:
             for container in attempt.containers:
@@ -335,10 +346,14 @@ class EmulatedJob:
                 )
             else:
                 writer = self.plane.logs.writer(
-                    self.cluster_arn, self.namespace, attempt.pod_name, attempt.node_name, container
+                    self.cluster_arn, self.namespace, attempt.pod_name, attempt.node_name, container, reach
                 )
                 result = Sandbox(time_limit_seconds=time_limit).run(
-                    container.argv, env=container.env, on_line=writer.write, cancel=self.cancel
+                    container.argv,
+                    env=container.env,
+                    on_line=writer.write,
+                    cancel=self.cancel,
+                    dns=self._dns(reach),
                 )
                 writer.close()
                 container.exit_code = result.exit_code
@@ -412,6 +427,15 @@ class BatchDataPlane:
         self.observers: list[Callable[[EmulatedJob, dict[str, Any]], None]] = []  # see every status change
         # cluster ARN -> its real API server's pod calls, when it has one (EmbeddedAws(kubernetes=True))
         self.pod_host: Callable[[str], PodHost | None] = lambda cluster_arn: None
+        # The VPC as the embedded AWS evaluates it (None: the network is not evaluated)
+        self.network: NetworkView | None = None
+
+    def reach(self, job: EmulatedJob, node_name: str) -> NodeReach | None:
+        """What ``node_name``, a node of the job's compute environment, reaches (None: not evaluated)."""
+        environments = getattr(job.moto_job.job_queue, "environments", None) or []
+        if self.network is None or not environments:
+            return None
+        return self.network.node_reach(job.cluster_arn, str(environments[0].arn), node_name)
 
     def node_name(self) -> str:
         """A node name as EC2 gives them in the blueprint's private subnets (10.1.0.0/16)."""

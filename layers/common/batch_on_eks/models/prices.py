@@ -34,3 +34,13 @@ M5_LARGE = Price(0.096, "instance hour", EC2_PRICING)
 # The stack's NAT gateway (when it creates the VPC), per hour; data processed is per GB on top.
 NAT_GATEWAY = Price(0.045, "gateway hour", VPC_PRICING)
 NAT_GATEWAY_DATA = Price(0.045, "GB processed", VPC_PRICING)
+
+
+def eks_cluster_rate(extended_support: bool) -> Price:
+    """What an EKS cluster costs per hour in standard or in extended support."""
+    return EKS_EXTENDED_SUPPORT if extended_support else EKS_STANDARD_SUPPORT
+
+
+def usd(amount: float) -> str:
+    """``$0.10``: two decimals, as AWS's pricing pages write hourly rates."""
+    return f"${amount:.2f}"
