@@ -33,7 +33,9 @@ from typing import Any, Protocol
 from local.dataplane.attempts import Attempt, ContainerRun, retry_decision
 from local.dataplane.container_logs import ContainerLogWriter
 from local.dataplane.faults import Faults
-from local.dataplane.sandbox import Sandbox
+from local.dataplane.in_turn import start_in_turn
+from local.dataplane.network import NetworkView, NodeReach, search_path
+from local.dataplane.sandbox import NO_DNS, Sandbox, SandboxDns
 
 TERMINAL = ("SUCCEEDED", "FAILED")
 EXIT_REASON = "Essential container in pod exited"
@@ -319,6 +321,13 @@ class EmulatedJob:
             attempt.stopped_at = now_ms()
             attempt.status_reason = status_reason or (self.terminate_reason if self.cancel.is_set() else None)
 
+    def _dns(self, reach: NodeReach | None) -> SandboxDns:
+        """Name resolution in the pod: what CoreDNS answers, over what the node's groups let through."""
+        if reach is None:
+            return NO_DNS
+        search = tuple(search_path(self.namespace, self.plane.region))
+        return SandboxDns(reach.dns_udp, reach.dns_tcp, reach.names, reach.suffixes, search)
+
     def _run_containers(self, attempt: Attempt, attempt_number: int, fault: Any) -> tuple[int, str | None]:
         """Run each container of the pod in turn; the pod's exit code is the first non-zero one."""
         if attempt_number <= fault.host_reclaimed_attempts:
@@ -332,6 +341,8 @@ class EmulatedJob:
             for container in attempt.containers:
                 container.exit_code, container.reason = code, ("Error" if code else None)
             return code, None
+        # Only a pod that runs a process asks the VPC: 10,000 array children without one ask nothing
+        reach = self.plane.reach(self, attempt.node_name)
         time_limit = float(self._timeout() or self.plane.timings.default_time_limit)
         pod_exit = 0
         status_reason: str | None = None
@@ -347,10 +358,14 @@ class EmulatedJob:
                 )
             else:
                 writer = self.plane.logs.writer(
-                    self.cluster_arn, self.namespace, attempt.pod_name, attempt.node_name, container
+                    self.cluster_arn, self.namespace, attempt.pod_name, attempt.node_name, container, reach
                 )
                 result = Sandbox(time_limit_seconds=time_limit).run(
-                    container.argv, env=container.env, on_line=writer.write, cancel=self.cancel
+                    container.argv,
+                    env=container.env,
+                    on_line=writer.write,
+                    cancel=self.cancel,
+                    dns=self._dns(reach),
                 )
                 writer.close()
                 container.exit_code = result.exit_code
@@ -423,6 +438,15 @@ class BatchDataPlane:
         self.observers: list[Callable[[EmulatedJob, dict[str, Any]], None]] = []  # see every status change
         # cluster ARN -> its real API server's pod calls, when it has one (EmbeddedAws(kubernetes=True))
         self.pod_host: Callable[[str], PodHost | None] = lambda cluster_arn: None
+        # The VPC as the embedded AWS evaluates it (None: the network is not evaluated)
+        self.network: NetworkView | None = None
+
+    def reach(self, job: EmulatedJob, node_name: str) -> NodeReach | None:
+        """What ``node_name``, a node of the job's compute environment, reaches (None: not evaluated)."""
+        environments = getattr(job.moto_job.job_queue, "environments", None) or []
+        if self.network is None or not environments:
+            return None
+        return self.network.node_reach(job.cluster_arn, str(environments[0].arn), node_name)
 
     def node_name(self) -> str:
         """A node name as EC2 gives them in the blueprint's private subnets (10.1.0.0/16)."""
@@ -454,21 +478,8 @@ class BatchDataPlane:
             for child in children:
                 self.start(child)
             return
-        pending = iter(list(children))
-        lock = threading.Lock()
-
-        def worker() -> None:
-            while True:
-                with lock:
-                    child = next(pending, None)
-                if child is None:
-                    return
-                self._life(child)
-
-        for number in range(min(self.timings.array_child_concurrency, len(children))):
-            thread = threading.Thread(target=worker, name=f"batch-children-{number}", daemon=True)
-            self._threads.append(thread)
-            thread.start()
+        count = min(self.timings.array_child_concurrency, len(children))
+        self._threads.extend(start_in_turn(children, self._life, count, "batch-children"))
 
     def emit(self, job: EmulatedJob, detail: dict[str, Any]) -> None:
         for observer in self.observers:

@@ -3,9 +3,13 @@
 The local emulator of AWS Batch has no container runtime. Each job's command runs inside a
 ``bwrap`` sandbox (Debian's ``bubblewrap`` package) that stands in for the job's pod:
 
-- every namespace is unshared (``--unshare-all`` plus an explicit user namespace): no network
-  but a private loopback, its own PIDs, hostname ``sandbox``, IPC and cgroup view; all
-  capabilities are dropped and nested user namespaces are refused;
+- every namespace is unshared (``--unshare-all`` plus an explicit user namespace): its own PIDs,
+  hostname ``sandbox``, IPC and cgroup view; all capabilities are dropped and nested user
+  namespaces are refused. The network namespace is made just before bwrap (``unshare --net``) by
+  :mod:`.sandbox_dns`, which bwrap shares (``--share-net``): no network but a private loopback,
+  where a resolver standing in for CoreDNS answers on port 53 when the job's node may reach it
+  (``dns``; the job's ``/etc/resolv.conf`` names it, with a pod's search path), and nothing
+  answers otherwise;
 - the filesystem is thrown away with the job: a tmpfs root, a tmpfs ``/tmp`` (the working
   directory and ``HOME``), ``/proc`` and a minimal ``/dev``; the host's ``/usr`` (and the
   ``/bin``, ``/sbin``, ``/lib*`` links or directories as the host has them) and a few ``/etc``
@@ -39,10 +43,15 @@ import resource
 import shutil
 import signal
 import subprocess
+import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from local.dataplane.sandbox_dns import config_text
 
 logger = logging.getLogger(__name__)
 
@@ -92,6 +101,29 @@ _ETC_FILES = (
 # Run the command through the image's shell so a missing command exits 127 and a non-executable
 # one 126, as a container runtime reports them; ``exec`` leaves no shell behind.
 _EXEC_WRAPPER = ("/bin/sh", "-c", 'exec "$@"', "sh")
+_NETWORK_LAUNCHER = Path(__file__).resolve().with_name("sandbox_dns.py")
+
+
+@dataclass(frozen=True)
+class SandboxDns:
+    """Name resolution inside the sandbox: over which protocols a resolver answers (neither: none does),
+    what it answers (:mod:`.sandbox_dns`), and the search path of the job's ``/etc/resolv.conf``."""
+
+    udp: bool = False
+    tcp: bool = False
+    names: dict[str, str] = field(default_factory=dict)
+    suffixes: dict[str, str] = field(default_factory=dict)
+    search: tuple[str, ...] = ()
+
+    def resolv_conf(self) -> str:
+        search = f"search {' '.join(self.search)}\n" if self.search else ""
+        return f"nameserver 127.0.0.1\n{search}options ndots:5 timeout:1 attempts:2\n"
+
+    def launcher_config(self) -> str:
+        return config_text(self.udp, self.tcp, self.names, self.suffixes)
+
+
+NO_DNS = SandboxDns()
 
 
 @dataclass(frozen=True)
@@ -166,11 +198,26 @@ def _supports_size(bwrap: str) -> bool:
     return "--size" in completed.stdout + completed.stderr
 
 
-def _bwrap_args(bwrap: str, env: Mapping[str, str]) -> list[str]:
+def _network_args(scratch: Path, dns: SandboxDns) -> list[str]:
+    """The network namespace and its resolver, around bwrap (:mod:`.sandbox_dns`): ``unshare --net``, in a
+    user namespace of its own unless root (which owns a new network namespace as it is)."""
+    unshare = shutil.which("unshare")
+    if unshare is None:
+        raise RuntimeError(
+            f"unshare (util-linux) not found: emulated jobs run only inside a sandbox; {_INSTALL_HINT}"
+        )
+    config = scratch / "dns.conf"
+    config.write_text(dns.launcher_config())
+    namespaces = ["--net"] if os.geteuid() == 0 else ["--user", "--map-root-user", "--net"]
+    return [unshare, *namespaces, sys.executable, "-I", "-S", str(_NETWORK_LAUNCHER), str(config), "--"]
+
+
+def _bwrap_args(bwrap: str, env: Mapping[str, str], resolv_conf: Path) -> list[str]:
     sized = _supports_size(bwrap)
     args = [
         bwrap,
         "--unshare-all",
+        "--share-net",
         "--unshare-user",
         "--disable-userns",
         "--cap-drop",
@@ -183,12 +230,22 @@ def _bwrap_args(bwrap: str, env: Mapping[str, str]) -> list[str]:
     args += ["--size", str(ROOT_BYTES)] if sized else []
     args += ["--tmpfs", "/", "--ro-bind", "/usr", "/usr"]
     args += _root_args()
+    args += ["--ro-bind", str(resolv_conf), "/etc/resolv.conf"]
     args += ["--proc", "/proc", "--dev", "/dev"]
     args += ["--size", str(TMP_BYTES)] if sized else []
     args += ["--tmpfs", SANDBOX_TMP, "--chdir", SANDBOX_TMP, "--clearenv"]
     for key, value in env.items():
         args += ["--setenv", key, value]
     return args
+
+
+def _command(
+    bwrap: str, env: Mapping[str, str], dns: SandboxDns, scratch: Path, argv: list[str]
+) -> list[str]:
+    """prlimit, the network namespace and its resolver, bwrap, then the command; files go in ``scratch``."""
+    resolv_conf = scratch / "resolv.conf"
+    resolv_conf.write_text(dns.resolv_conf())
+    return [*_prlimit_args(), *_network_args(scratch, dns), *_bwrap_args(bwrap, env, resolv_conf), *argv]
 
 
 def _validated_env(env: Mapping[str, str] | None) -> dict[str, str]:
@@ -202,8 +259,12 @@ def _validated_env(env: Mapping[str, str] | None) -> dict[str, str]:
 
 @functools.cache
 def _probe(bwrap: str) -> None:
-    """Build one sandbox and run ``true`` in it, so a machine that cannot confine fails loudly."""
-    argv = [*_prlimit_args(), *_bwrap_args(bwrap, _validated_env(None)), "/bin/sh", "-c", "true"]
+    """Build one sandbox, its resolver listening, and run ``true`` in it, so a machine that cannot confine
+    (or cannot give a sandbox its network namespace) fails loudly."""
+    scratch = Path(tempfile.mkdtemp(prefix="batch-on-eks-sandbox-"))
+    argv = _command(
+        bwrap, _validated_env(None), SandboxDns(udp=True, tcp=True), scratch, ["/bin/sh", "-c", "true"]
+    )
     try:
         completed = subprocess.run(
             argv,
@@ -215,6 +276,8 @@ def _probe(bwrap: str) -> None:
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise RuntimeError(f"bwrap cannot start a sandbox here: {exc}; {_INSTALL_HINT}") from exc
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
     if completed.returncode != 0:
         detail = completed.stderr.strip() or f"exit code {completed.returncode}"
         raise RuntimeError(f"bwrap cannot build a sandbox on this machine: {detail}")
@@ -277,14 +340,16 @@ class _Run:
     def kill(self) -> bool:
         """SIGKILL the sandbox's PID-namespace init, which takes every process of the sandbox along.
 
-        bwrap then reaps it and exits by itself, so nothing is left for the host's init to reap.
-        Without a child to kill yet (bwrap still setting up), kill bwrap's process group instead:
-        ``--die-with-parent`` ends the rest. Returns whether the sandbox was still running.
+        The process started is the network launcher (:mod:`.sandbox_dns`), bwrap its child, the init
+        bwrap's: bwrap then reaps the init and exits by itself, and the launcher after it, so nothing
+        is left for the host's init to reap. Without an init to kill yet (bwrap still setting up),
+        kill the process group instead: ``--die-with-parent`` ends the rest. Returns whether the
+        sandbox was still running.
         """
         with self._kill_lock:
             if self.finished.is_set() or self.proc.poll() is not None:
                 return False
-            children = _children(self.proc.pid)
+            children = [init for bwrap in _children(self.proc.pid) for init in _children(bwrap)]
             for child in children:
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(child, signal.SIGKILL)
@@ -328,17 +393,34 @@ class Sandbox:
         env: dict[str, str] | None = None,
         on_line: Callable[[int, str], None] | None = None,
         cancel: threading.Event | None = None,
+        dns: SandboxDns = NO_DNS,
     ) -> SandboxResult:
         """Run ``argv`` in a fresh sandbox and wait for it to end.
 
         ``on_line(epoch_ms, line)`` is called from a reader thread for each output line as it
         arrives (stdout and stderr together). Setting ``cancel`` kills the whole sandbox (exit
         143, reason Terminated); so does the time limit (exit 137, ``timed_out``). If ``on_line``
-        raises, the sandbox is killed and the exception is raised here.
+        raises, the sandbox is killed and the exception is raised here. ``dns``: how names resolve
+        inside (by default, they do not).
         """
         if not argv or any("\0" in arg for arg in argv):
             raise ValueError(f"argv must be a non-empty list of strings without NUL: {argv!r}")
-        command = [*_prlimit_args(), *_bwrap_args(self._bwrap, _validated_env(env)), *_EXEC_WRAPPER, *argv]
+        scratch = Path(tempfile.mkdtemp(prefix="batch-on-eks-sandbox-"))
+        try:
+            return self._run(
+                _command(self._bwrap, _validated_env(env), dns, scratch, [*_EXEC_WRAPPER, *argv]),
+                on_line,
+                cancel,
+            )
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+    def _run(
+        self,
+        command: list[str],
+        on_line: Callable[[int, str], None] | None,
+        cancel: threading.Event | None,
+    ) -> SandboxResult:
         deadline = time.monotonic() + self.time_limit_seconds
         proc = subprocess.Popen(
             command,

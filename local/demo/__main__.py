@@ -4,8 +4,9 @@ on the embedded AWS, with no AWS account.
 1. Deploy ``template.yaml`` into the embedded AWS (every EKS cluster gets a real kube-apiserver) and
    provision the blueprint's environment through the provision state machine, printing each step as it
    completes and each turn of its wait loops.
-2. Show what ``kubectl get nodes`` / ``get ns`` / ``auth can-i`` answer, read from that API server, and
-   write a kubeconfig with which a real kubectl reaches it.
+2. Write the kubeconfig ``aws eks update-kubeconfig`` would write for the person walking through (an IAM
+   role they assumed, named in the provisioning's ``clusterAdminPrincipalArns``): its exec user obtains
+   the person's EKS token. Show what ``kubectl get nodes`` / ``get ns`` / ``auth can-i`` answer to it.
 3. Run the hello-world job on the on-demand and the Spot queue at once, through the run-job state machine:
    each status as its event reaches the control plane, the pods and nodes as ``kubectl get ... -w`` shows
    them, then pod, node, log links and the job's own log lines (``Hello World!``).
@@ -24,6 +25,7 @@ import shutil
 import sys
 import tempfile
 import time
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +35,7 @@ from local.demo.environment_inventory import inventory
 from local.demo.jobs import follow_runs, show_result, start_hello_world
 from local.demo.keep import serve_until_interrupted
 from local.demo.kube_watch import Watch
-from local.demo.kubeconfig import write_kubeconfig
+from local.demo.kubeconfig import exec_token, write_kubeconfig
 from local.demo.kubectl_views import (
     NODE_HEADER,
     POD_HEADER,
@@ -43,6 +45,7 @@ from local.demo.kubectl_views import (
     node_row,
     pod_row,
 )
+from local.demo.person import Person, person
 from local.demo.workflow_progress import WorkflowProgress
 from local.embedded_aws.deploy.stack import Stack
 from local.embedded_aws.server import REPO_ROOT, EmbeddedAws
@@ -50,6 +53,8 @@ from local.kubernetes.client import KubeClient
 from local.kubernetes.cluster import KubernetesCluster
 
 ENVIRONMENT = "doeks-aws-batch"
+# The person walking through: the IAM role they assumed (an admin role, as from IAM Identity Center).
+PERSON_ROLE = "blueprint-walker"
 NAMESPACE = "doeks-aws-batch"  # the provision workflow's default, as the blueprint's
 WORKFLOW_BOUND_SECONDS = 180.0
 RUN_BOUND_SECONDS = 180.0
@@ -81,6 +86,8 @@ class Walkthrough:
         self.stack: Stack | None = None
         self.outputs: dict[str, Any] = {}
         self.cluster_arn = ""
+        self.person: Person | None = None
+        self.kubeconfig = scratch / "kubeconfig"
 
     @property
     def stack_outputs(self) -> dict[str, str]:
@@ -98,10 +105,17 @@ class Walkthrough:
         say(f"stack batch-on-eks deployed: {len(self.stack.resources)} resources")
         for kind, name, describes in SLOW_STARTS:
             self.aws.readiness.hold(kind, name, describes)
+        self.person = person(self.aws, self.scratch, PERSON_ROLE)
+        say(f"you are {self.person.role_arn} (AWS profile {self.person.profile}, assumed role)")
 
     # -- 1. provision ----------------------------------------------------------------------------------
     def provision(self) -> bool:
-        execution_input = {"name": ENVIRONMENT, "pollIntervalSeconds": self.poll_interval}
+        assert self.person is not None, "deploy() first"
+        execution_input = {
+            "name": ENVIRONMENT,
+            "pollIntervalSeconds": self.poll_interval,
+            "clusterAdminPrincipalArns": [self.person.role_arn],
+        }
         heading(
             f"1. Provision the environment: ProvisionEnvironmentStateMachine {json.dumps(execution_input)}"
         )
@@ -115,6 +129,10 @@ class Walkthrough:
         say(f"  updateKubeconfigCommand    {self.outputs['updateKubeconfigCommand']}")
         say(f"  jobQueues                  {json.dumps(self.outputs['jobQueues'])}")
         say(f"  jobDefinition              {self.outputs['jobDefinition']}")
+        say(f"  clusterAdminPrincipalArns  {json.dumps(self.outputs['clusterAdminPrincipalArns'])}")
+        version, policy = self.outputs["kubernetesVersion"], self.outputs["upgradePolicy"]
+        say(f"  kubernetesVersion          {version} (upgrade policy {policy})")
+        say(f"  controlPlaneCost           {self.outputs['controlPlaneCost']}")
         for kind, command in self.outputs["helloWorldCommands"].items():
             say(f"  helloWorldCommands.{kind:<8} {command}")
         self.cluster_arn = self.aws.client("eks").describe_cluster(name=ENVIRONMENT)["cluster"]["arn"]
@@ -140,14 +158,20 @@ class Walkthrough:
         assert cluster is not None, f"no local API server for {self.cluster_arn}"
         return cluster
 
+    def token(self) -> str:
+        """What the person's kubectl sends: the kubeconfig's exec user run as kubectl runs it."""
+        return exec_token(self.kubeconfig)
+
     def show_cluster(self) -> None:
-        heading("2. The cluster, as kubectl shows it (read from the local kube-apiserver)")
+        heading("2. The cluster, as your kubectl shows it (read from the local kube-apiserver)")
+        assert self.person is not None, "deploy() first"
         cluster = self.cluster()
-        kubeconfig = write_kubeconfig(self.scratch, self.cluster_arn, cluster)
-        say(f"kubeconfig (admin token, the cluster's CA file): {kubeconfig}")
-        say(f"  try: kubectl --kubeconfig {kubeconfig} get nodes")
+        say(f"$ {self.outputs['updateKubeconfigCommand']} --profile {self.person.profile}")
+        write_kubeconfig(self.scratch, self.cluster_arn, cluster, self.person, self.aws.endpoint)
+        say(f"kubeconfig (an exec user that gets {PERSON_ROLE}'s EKS token; the CA file): {self.kubeconfig}")
+        say(f"  try: kubectl --kubeconfig {self.kubeconfig} get nodes")
         say(f"  kube-apiserver {cluster.endpoint}")
-        kube = KubeClient(cluster)
+        kube = KubeClient(cluster, token=self.token())
         try:
             say(f"$ kubectl get nodes\n{get_nodes(kube)}")
             say("  (the managed node group's two nodes; Batch's own nodes join as it places jobs)")
@@ -177,11 +201,13 @@ class Walkthrough:
             cluster,
             "/api/v1/nodes",
             lambda kind, node: say(_watch_line("nodes -w", _NODE_COLUMNS, [kind, *node_row(node)])),
+            self.token(),
         )
         pods = Watch(
             cluster,
             f"/api/v1/namespaces/{NAMESPACE}/pods",
             lambda kind, pod: say(_watch_line("pods -w ", _POD_COLUMNS, [kind, *pod_row(pod)])),
+            self.token(),
         )
         with nodes, pods:
             runs = start_hello_world(
@@ -193,15 +219,15 @@ class Walkthrough:
                 self.stack_outputs["RunsTableName"],
                 runs,
                 RUN_BOUND_SECONDS,
-                when_all_running=lambda: self._show_nodes(cluster),
+                when_all_running=lambda: self._show_nodes(cluster, self.token()),
             )
             time.sleep(0.5)  # the pods' last changes (Completed, deleted) reach the watch
         say("the runs' outputs (where the blueprint's reader used `aws batch describe-jobs` and CloudWatch):")
         return all([show_result(self.aws, run) for run in runs])
 
     @staticmethod
-    def _show_nodes(cluster: KubernetesCluster) -> None:
-        kube = KubeClient(cluster)
+    def _show_nodes(cluster: KubernetesCluster, token: str) -> None:
+        kube = KubeClient(cluster, token=token)
         try:
             say(f"$ kubectl get nodes   (both jobs RUNNING)\n{get_nodes(kube)}")
         finally:
@@ -230,11 +256,11 @@ def _watch_line(prefix: str, widths: tuple[int, ...], cells: list[str]) -> str:
     return f"  {prefix} | " + " ".join(padded + cells[len(widths) :]).rstrip()
 
 
-def run(keep: bool, poll_interval: int) -> int:
+def run(keep: bool, poll_interval: int, today: date | None = None) -> int:
     started = time.monotonic()
     scratch = Path(tempfile.mkdtemp(prefix="batch-on-eks-demo-"))
     try:
-        with EmbeddedAws(timings=DEMO_TIMINGS, kubernetes=True) as aws:
+        with EmbeddedAws(timings=DEMO_TIMINGS, kubernetes=True, today=today) as aws:
             walkthrough = Walkthrough(aws, scratch, poll_interval)
             walkthrough.deploy()
             if not walkthrough.provision():
@@ -243,7 +269,7 @@ def run(keep: bool, poll_interval: int) -> int:
             ok = walkthrough.run_jobs()
             if keep:
                 assert walkthrough.stack is not None
-                serve_until_interrupted(aws, walkthrough.stack, walkthrough.outputs, scratch / "kubeconfig")
+                serve_until_interrupted(aws, walkthrough.stack, walkthrough.outputs, walkthrough.kubeconfig)
             else:
                 ok = walkthrough.teardown() and ok
         if keep:
@@ -270,8 +296,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--poll-interval", type=int, default=1, help="the workflows' wait between checks, seconds (default 1)"
     )
+    parser.add_argument(
+        "--today",
+        type=date.fromisoformat,
+        default=None,
+        help="the day the embedded AWS's calendars say it is, YYYY-MM-DD (default: the real date)",
+    )
     args = parser.parse_args(argv)
-    return run(args.keep, args.poll_interval)
+    return run(args.keep, args.poll_interval, args.today)
 
 
 if __name__ == "__main__":

@@ -9,9 +9,9 @@ CONTAINER_INSIGHTS_PREFIX = "/aws/containerinsights/"
 
 
 def inventory(aws: EmbeddedAws) -> dict[str, list[str]]:
-    """EKS clusters, node groups, add-ons; Batch compute environments, job queues, ACTIVE job definitions;
-    Container Insights log groups. Each as sorted names."""
-    eks, batch, logs = (aws.client(service) for service in ("eks", "batch", "logs"))
+    """EKS clusters, node groups, add-ons and the security groups EKS made for clusters; Batch compute
+    environments, job queues, ACTIVE job definitions; Container Insights log groups. Each as sorted names."""
+    eks, batch, logs, ec2 = (aws.client(service) for service in ("eks", "batch", "logs", "ec2"))
     clusters = sorted(eks.list_clusters()["clusters"])
     groups = logs.describe_log_groups(logGroupNamePrefix=CONTAINER_INSIGHTS_PREFIX)["logGroups"]
     return {
@@ -20,6 +20,12 @@ def inventory(aws: EmbeddedAws) -> dict[str, list[str]]:
             f"{c}/{n}" for c in clusters for n in eks.list_nodegroups(clusterName=c)["nodegroups"]
         ),
         "add-ons": sorted(f"{c}/{a}" for c in clusters for a in eks.list_addons(clusterName=c)["addons"]),
+        "cluster security groups": sorted(
+            g["GroupName"]
+            for g in ec2.describe_security_groups(
+                Filters=[{"Name": "tag-key", "Values": ["aws:eks:cluster-name"]}]
+            )["SecurityGroups"]
+        ),
         "compute environments": sorted(
             ce["computeEnvironmentName"]
             for ce in batch.describe_compute_environments()["computeEnvironments"]

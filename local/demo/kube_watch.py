@@ -27,12 +27,12 @@ OnEvent = Callable[[str, dict[str, Any]], None]
 
 
 class Watch:
-    def __init__(self, cluster: KubernetesCluster, path: str, on_event: OnEvent):
-        """``path``: a list path, e.g. ``/api/v1/namespaces/ns/pods``."""
+    def __init__(self, cluster: KubernetesCluster, path: str, on_event: OnEvent, token: str):
+        """``path``: a list path, e.g. ``/api/v1/namespaces/ns/pods``; ``token``: whose watch it is."""
         self._url = cluster.endpoint + path
         self._ca_file = str(cluster.certificates.ca_file)
         self._session = requests.Session()
-        self._session.headers["Authorization"] = f"Bearer {cluster.admin_token}"
+        self._session.headers["Authorization"] = f"Bearer {token}"
         self._on_event = on_event
         self._stopped = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"watch {path}", daemon=True)

@@ -5,6 +5,9 @@ and a Batch-on-EKS data plane emulator behind Batch.
         stack = aws.deploy(Path("template.yaml"))
         boto3.client("stepfunctions").start_execution(...)   # plain boto3 reaches the embedded AWS
 
+``today`` is the day the embedded AWS's calendars say it is (EKS's Kubernetes versions); the real date unless
+given: tests pin it, so that their verdicts do not change as AWS's calendar moves.
+
 With ``kubernetes=True`` every EKS cluster gets a real Kubernetes API server (:mod:`local.kubernetes.eks`):
 DescribeCluster answers its endpoint and CA, EKS tokens authenticate through access entries and aws-auth,
 and each emulated job's pod is created there as Batch's user (needs ``make kubernetes`` once).
@@ -20,6 +23,7 @@ import logging
 import os
 import threading
 import time
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -34,10 +38,13 @@ from local.embedded_aws.deploy.stack import Stack
 from local.embedded_aws.event_bus import Delivery, EventBus, aws_event
 from local.embedded_aws.lambda_runtime import LambdaRuntime
 from local.embedded_aws.moto_gaps.eks_access_entries import ClusterAccessRecords
+from local.embedded_aws.moto_gaps.eks_addons import ADDON_CATALOG
 from local.embedded_aws.moto_gaps.eks_control_plane import use_eks_control_plane
+from local.embedded_aws.moto_gaps.eks_versions import CALENDAR
 from local.embedded_aws.moto_gaps.readiness import READINESS
 from local.embedded_aws.schedules import Schedules
 from local.embedded_aws.signals import Signals
+from local.embedded_aws.vpc_network import VpcNetwork
 from local.kubernetes.binaries import find_binaries
 from local.kubernetes.eks import EksKubernetes
 
@@ -83,11 +90,13 @@ class EmbeddedAws:
         *,
         kubernetes: bool = False,
         schedule_scale: float | None = None,
+        today: date | None = None,
     ):
         """``schedule_scale``: EventBridge's rate schedules fire every period times this (None: only when a
         test ticks them, :attr:`schedules`)."""
         self.region = region
         self.schedule_scale = schedule_scale
+        self.today = today
         self.kubernetes_enabled = kubernetes
         self.kubernetes: EksKubernetes | None = None
         self.account = ACCOUNT
@@ -95,6 +104,7 @@ class EmbeddedAws:
         self.signals = Signals()
         self.faults = Faults()
         self.readiness = READINESS
+        self.addon_catalog = ADDON_CATALOG  # EKS's add-on versions: tests publish new defaults
         self.runtime = LambdaRuntime(self.signals, region)
         self.bus = EventBus(self.runtime, self.account, region, moto_hooks.original_send_to_targets)
         self.schedules = Schedules(self.bus, self.signals)
@@ -107,6 +117,7 @@ class EmbeddedAws:
             logs=ContainerLogWriter(region),
             tags_of=self._tags_of,
         )
+        self.batch.network = VpcNetwork(self.account, region, None)
         self.deployer = Deployer(self.runtime, self.account, region)
         self.stacks: dict[str, Stack] = {}
         self.endpoint = ""
@@ -137,6 +148,8 @@ class EmbeddedAws:
         host, port = self._server.get_host_and_port()
         self.endpoint = f"http://{host}:{port}"
         self._point_process_at(port)
+        CALENDAR.set_today(self.today)
+        ADDON_CATALOG.reset()
         moto_hooks.activate(self)
         call_recorder.RECORDER.activate(self.runtime, self.account)
         if self.kubernetes_enabled:
@@ -153,6 +166,7 @@ class EmbeddedAws:
         )
         use_eks_control_plane(self.kubernetes)
         self.batch.pod_host = self.kubernetes.pod_host
+        self.batch.network = VpcNetwork(self.account, self.region, self.kubernetes)
 
     def _point_process_at(self, port: int) -> None:
         self._saved_settings = {name: os.environ.get(name) for name in _AWS_SETTINGS}
@@ -177,11 +191,14 @@ class EmbeddedAws:
         if self.kubernetes is not None:
             use_eks_control_plane(None)
             self.batch.pod_host = lambda cluster_arn: None
+            self.batch.network = VpcNetwork(self.account, self.region, None)
             self.kubernetes.stop_all()
             self.kubernetes = None
         moto_hooks.activate(None)
         call_recorder.RECORDER.activate(None)
         self.readiness.reset()
+        CALENDAR.set_today(None)
+        ADDON_CATALOG.reset()
         self._server = None  # the server stays up for the next embedded AWS (see _SERVER)
         for name, value in self._saved_settings.items():
             if value is None:
@@ -206,6 +223,11 @@ class EmbeddedAws:
         stack = self.deployer.deploy(template, stack_name, parameters)
         self.stacks[stack_name] = stack
         return stack
+
+    def set_today(self, today: date | None) -> None:
+        """Move the day the embedded AWS's calendars say it is (None: the real date)."""
+        self.today = today
+        CALENDAR.set_today(today)
 
     def client(self, service: str) -> Any:
         return boto3.client(service, region_name=self.region)

@@ -101,6 +101,21 @@ def register_node(
     return str(created["metadata"]["uid"])
 
 
+def managed_node_names(cluster_name: str, node_group: str, count: int) -> list[str]:
+    """The names of a managed node group's nodes: stable for a given group, like instances' private DNS
+    names (and so their addresses, ip-10-1-x-y)."""
+    seed = uuid.uuid5(uuid.NAMESPACE_DNS, f"{cluster_name}/{node_group}").bytes
+    return [
+        f"ip-10-1-{seed[(2 * index) % 16]}-{max(seed[(2 * index + 1) % 16], 4)}.ec2.internal"
+        for index in range(count)
+    ]
+
+
+def node_address(node_name: str) -> str:
+    """The private IPv4 address in an EC2 node name (``ip-10-1-2-3.ec2.internal``)."""
+    return _node_ip(node_name)
+
+
 def managed_node_group_nodes(
     cluster: KubernetesCluster, node_group: str, count: int, instance_type: str
 ) -> None:
@@ -117,10 +132,8 @@ def managed_node_group_nodes(
             "eks.amazonaws.com/capacityType": "ON_DEMAND",
             "node.kubernetes.io/instance-type": instance_type,
         }
-        seed = uuid.uuid5(uuid.NAMESPACE_DNS, f"{cluster.name}/{node_group}").bytes
-        for index in range(count):
-            third, fourth = seed[(2 * index) % 16], seed[(2 * index + 1) % 16]
-            register_node(admin, f"ip-10-1-{third}-{max(fourth, 4)}.ec2.internal", labels, [])
+        for name in managed_node_names(cluster.name, node_group, count):
+            register_node(admin, name, labels, [])
     finally:
         admin.close()
 

@@ -97,7 +97,7 @@ def test_provision_while_another_execution_provisions_is_409_busy(
         ({"name": "doeks-x", "maxVcpus": "many"}, "maxVcpus", "integer"),
         ({"name": "doeks-x", "nodeGroup": {"minSize": 0}}, "nodeGroup.minSize", "greater than or equal to 1"),
         ({"name": "Doeks-X"}, "name", "lowercase"),
-        ({"name": "doeks-x", "kubernetesVersion": "1.20"}, "kubernetesVersion", "1.34"),
+        ({"name": "doeks-x", "kubernetesVersion": "1.20"}, "kubernetesVersion", "AWS Batch supports"),
     ],
     ids=[
         "no-prefix",

@@ -13,6 +13,8 @@ import threading
 import time
 from pathlib import Path
 
+from tests.conftest import TODAY
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 # Settings a user's shell would not have: an embedded AWS of this process, or the make running the tests.
 _NOT_INHERITED = ("AWS_", "MOTO_", "MAKEFLAGS", "MAKELEVEL", "MFLAGS")
@@ -29,9 +31,11 @@ def user_environment() -> dict[str, str]:
 
 
 class DemoProcess:
-    def __init__(self, *make_args: str):
+    def __init__(self, *demo_args: str):
+        """``make demo ARGS=...``: ``demo_args`` after the tests' day (EKS's calendar as on TODAY)."""
+        arguments = " ".join([f"--today={TODAY.isoformat()}", *demo_args])
         self.process = subprocess.Popen(
-            [_make(), "--no-print-directory", "demo", *make_args],
+            [_make(), "--no-print-directory", "demo", f"ARGS={arguments}"],
             cwd=REPO_ROOT,
             env=user_environment(),
             stdin=subprocess.DEVNULL,

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import requests
 
+from local.demo.kubeconfig import exec_token
 from tests.demo.demo_process import DemoProcess
 from tests.demo.processes import Process, descendants, listening_ports, port_is_free
 
@@ -26,7 +27,7 @@ TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
 @pytest.fixture(scope="module")
 def kept() -> Iterator[DemoProcess]:
     # Given `make demo ARGS=--keep`, run until it says it is kept running
-    process = DemoProcess("ARGS=--keep")
+    process = DemoProcess("--keep")
     try:
         process.wait_for(r"^== Kept running", UP_BOUND_SECONDS)
         process.wait_for(r" kubectl +kubectl --kubeconfig ", 10)
@@ -35,14 +36,16 @@ def kept() -> Iterator[DemoProcess]:
         process.kill()
 
 
-def test_the_kubeconfig_it_printed_reaches_the_cluster(kept: DemoProcess) -> None:
-    # When the kubeconfig is used as kubectl uses it (server, CA file, token)
+def test_the_kubeconfig_it_printed_reaches_the_cluster_as_the_person(kept: DemoProcess) -> None:
+    # Given the kubeconfig it printed: its user is an exec user, as update-kubeconfig writes it
     path = Path(re.findall(r"--kubeconfig (\S+/kubeconfig)", kept.output)[-1])
     config = json.loads(path.read_text())
     cluster, user = config["clusters"][0]["cluster"], config["users"][0]["user"]
+    assert set(user) == {"exec"}, user
+    # When it is used as kubectl uses it (server, CA file, the exec user's token)
     answer = requests.get(
         f"{cluster['server']}/api/v1/namespaces/doeks-aws-batch",
-        headers={"Authorization": f"Bearer {user['token']}"},
+        headers={"Authorization": f"Bearer {exec_token(path)}"},
         verify=cluster["certificate-authority"],
         timeout=10,
     )

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from local.dataplane import sandbox as sandbox_module
-from local.dataplane.sandbox import Sandbox, SandboxResult
+from local.dataplane.sandbox import Sandbox, SandboxDns, SandboxResult
 
 needs_bwrap = pytest.mark.skipif(
     shutil.which("bwrap") is None, reason="bwrap missing: apt-get install bubblewrap"
@@ -293,3 +293,46 @@ def test_rejects_a_non_positive_time_limit() -> None:
     # Given / When / Then: a sandbox without a positive time limit cannot exist
     with pytest.raises(ValueError, match="positive"):
         Sandbox(time_limit_seconds=0)
+
+
+RESOLVER = SandboxDns(
+    udp=True,
+    tcp=True,
+    names={"kubernetes.default.svc.cluster.local": "10.100.0.1"},
+    suffixes={".amazonaws.com": "52.94.1.2"},
+    search=("jobs.svc.cluster.local", "svc.cluster.local", "cluster.local", "ec2.internal"),
+)
+LOOKUPS = "getent hosts kubernetes.default; getent hosts sts.amazonaws.com; getent hosts nowhere.example"
+
+
+@needs_bwrap
+def test_names_resolve_through_the_resolver_when_dns_is_reachable(box: Sandbox) -> None:
+    # When a job looks names up in a sandbox whose node reaches CoreDNS over UDP and TCP
+    result = box.run(["/bin/sh", "-c", f"{LOOKUPS}; echo rc=$?; cat /etc/resolv.conf"], dns=RESOLVER)
+    lines = texts(result)
+    # Then a Service name resolves through the pod's search path, an AWS endpoint through the VPC's
+    # resolver, and anything else is not found
+    assert lines[0].split() == ["10.100.0.1", "kubernetes.default.svc.cluster.local"]
+    assert lines[1].split() == ["52.94.1.2", "sts.amazonaws.com"]
+    assert lines[2] == "rc=2"
+    # And the job's resolv.conf is a ClusterFirst pod's, pointing at the resolver
+    assert lines[3:5] == [
+        "nameserver 127.0.0.1",
+        "search jobs.svc.cluster.local svc.cluster.local cluster.local ec2.internal",
+    ]
+
+
+@needs_bwrap
+@pytest.mark.parametrize(
+    "dns",
+    [
+        SandboxDns(search=RESOLVER.search),  # the node's groups let no DNS through
+        SandboxDns(tcp=True, names=RESOLVER.names, suffixes=RESOLVER.suffixes),  # TCP only: lookups use UDP
+    ],
+    ids=["no-dns", "tcp-only"],
+)
+def test_no_name_resolves_when_the_groups_keep_udp_dns_out(box: Sandbox, dns: SandboxDns) -> None:
+    # When the same lookups run where no resolver answers UDP
+    result = box.run(["/bin/sh", "-c", "getent hosts sts.amazonaws.com"], dns=dns)
+    # Then the name does not resolve (getent's "not found")
+    assert (result.exit_code, texts(result)) == (2, [])

@@ -7,6 +7,8 @@ import json
 
 import pytest
 
+from batch_on_eks.runs.log_links import application_log_group, stream_prefix
+from local.dataplane.container_logs import addon_pipeline
 from local.kubernetes.client import KubeClient
 from tests.environments.provision_support import ProvisionWorld, failure_cause
 
@@ -86,7 +88,8 @@ def test_the_cluster_is_the_blueprints(world: ProvisionWorld, provisioned: dict[
     assert cluster["accessConfig"]["authenticationMode"] == "API_AND_CONFIG_MAP"
     assert cluster["resourcesVpcConfig"]["endpointPublicAccess"] is True
     assert cluster["resourcesVpcConfig"]["endpointPrivateAccess"] is True
-    assert cluster["version"] == "1.34"
+    # On the tests' day (2026-12-06) the newest version in standard support, with extended support off
+    assert (cluster["version"], cluster["upgradePolicy"]) == ("1.36", {"supportType": "STANDARD"})
     assert cluster["roleArn"] == world.stack.outputs["EksClusterRoleArn"]
     assert cluster["tags"]["batch-on-eks:environment"] == NAME
     # And the Kubernetes step's role has cluster admin through an access entry
@@ -115,7 +118,7 @@ def test_the_cluster_is_the_blueprints(world: ProvisionWorld, provisioned: dict[
     assert set(eks.list_addons(clusterName=NAME)["addons"]) == ADDONS
     observability = eks.describe_addon(clusterName=NAME, addonName="amazon-cloudwatch-observability")["addon"]
     config = json.loads(observability["configurationValues"])
-    assert config["containerLogs"] == {"enabled": True}
+    assert config["containerLogs"]["enabled"] is True
     assert {"key": "batch.amazonaws.com/batch-node", "operator": "Exists"} in config["tolerations"]
     associations = eks.list_pod_identity_associations(clusterName=NAME)["associations"]
     assert {(a["namespace"], a["serviceAccount"]) for a in associations} >= {
@@ -132,6 +135,28 @@ def test_the_cluster_is_the_blueprints(world: ProvisionWorld, provisioned: dict[
         "host": 30,
         "performance": 30,
     }
+
+
+def test_the_cloudwatch_add_on_runs_the_log_pipeline_the_log_links_rely_on(
+    world: ProvisionWorld, provisioned: dict[str, object]
+) -> None:
+    # Given the CloudWatch observability add-on's configuration, as provisioned
+    addon = world.aws.client("eks").describe_addon(
+        clusterName=NAME, addonName="amazon-cloudwatch-observability"
+    )
+    config = json.loads(addon["addon"]["configurationValues"])
+    # Then it pins Fluent Bit's container-log pipeline itself (whatever the add-on version's default)
+    assert "application-log.conf" in config["containerLogs"]["fluentBit"]["config"]["extraFiles"]
+    # And that pipeline puts a container's lines in the group and under the stream prefix the run's log
+    # links look for
+    pipeline = addon_pipeline(addon["addon"]["configurationValues"])
+    assert pipeline is not None
+    node, pod, container = "ip-10-1-2-3.ec2.internal", "aws-batch.p", "app"
+    group, stream = pipeline.place(
+        {"CLUSTER_NAME": NAME, "HOST_NAME": node}, f"{pod}_doeks-aws-batch_{container}-0123.log"
+    )
+    assert group == application_log_group(NAME)
+    assert stream == stream_prefix(node, pod, "doeks-aws-batch", container) + "0123.log"
 
 
 def test_batch_resources_are_the_blueprints(world: ProvisionWorld, provisioned: dict[str, object]) -> None:
@@ -162,7 +187,17 @@ def test_batch_resources_are_the_blueprints(world: ProvisionWorld, provisioned: 
             ["optimal"],
         )
         assert resources["instanceRole"] == world.stack.outputs["BatchInstanceProfileArn"]
-        assert resources["securityGroupIds"] == [world.stack.outputs["NodeSecurityGroupId"]]
+        # The cluster security group (the managed nodes' and the control plane's) and the stack's node group
+        assert resources["securityGroupIds"] == [
+            world.aws.client("eks").describe_cluster(name=NAME)["cluster"]["resourcesVpcConfig"][
+                "clusterSecurityGroupId"
+            ],
+            world.stack.outputs["NodeSecurityGroupId"],
+        ]
+        # And the nodes run the cluster's Kubernetes version
+        assert resources["ec2Configuration"] == [
+            {"imageType": "EKS_AL2023", "imageKubernetesVersion": "1.36"}
+        ]
     # And the queues cancel jobs stuck RUNNABLE on capacity or misconfiguration
     queues = batch.describe_job_queues(jobQueues=[f"{NAME}-JQ1_OD", f"{NAME}-JQ1_SPOT"])["jobQueues"]
     assert len(queues) == 2
@@ -197,6 +232,33 @@ def test_a_second_provision_converges(world: ProvisionWorld, provisioned: dict[s
     assert description["status"] == "SUCCEEDED", description.get("cause")
     assert world.inventory() == before
     assert json.loads(description["output"]) == provisioned
+
+
+def test_addon_versions_are_recorded_and_reused_when_eks_moves_its_defaults(
+    world: ProvisionWorld, provisioned: dict[str, object]
+) -> None:
+    eks = world.aws.client("eks")
+    # Given the environment: each add-on's version is recorded, and is EKS's default for the cluster's 1.36
+    record = world.environment(NAME)
+    assert record is not None
+    recorded = record["resources"]["addonVersions"]
+    assert recorded == {
+        addon: eks.describe_addon(clusterName=NAME, addonName=addon)["addon"]["addonVersion"]
+        for addon in ADDONS
+    }
+    assert recorded["kube-proxy"] == "v1.36.0-eksbuild.1"
+    # When EKS publishes a new default coredns, a person deletes the environment's coredns, and the
+    # environment is provisioned again
+    world.aws.addon_catalog.publish("coredns", "v1.13.0-eksbuild.1")
+    eks.delete_addon(clusterName=NAME, addonName="coredns")
+    description = world.run("provision", {"name": NAME})
+    # Then coredns is back at the recorded version, not the new default, and the record is unchanged
+    assert description["status"] == "SUCCEEDED", description.get("cause")
+    coredns = eks.describe_addon(clusterName=NAME, addonName="coredns")["addon"]
+    assert coredns["addonVersion"] == recorded["coredns"] != "v1.13.0-eksbuild.1"
+    again = world.environment(NAME)
+    assert again is not None
+    assert again["resources"]["addonVersions"] == recorded
 
 
 def test_a_run_on_an_environment_being_provisioned_fails_at_once(
@@ -251,7 +313,14 @@ def test_teardown_removes_everything_and_converges(
         ({}, "name"),
         ({"name": "doeks-x", "namespace": "Not A Label"}, "namespace"),
         ({"name": "doeks-x", "namespace": "kube-system"}, "namespace"),
-        ({"name": "doeks-x", "kubernetesVersion": "1.30"}, "kubernetesVersion"),
+        ({"name": "doeks-x", "kubernetesVersion": "1.30"}, "kubernetesVersion"),  # past extended support
+        ({"name": "doeks-x", "kubernetesVersion": "1.99"}, "kubernetesVersion"),  # listed by neither
+        ({"name": "doeks-x", "allowExtendedSupport": "yes"}, "allowExtendedSupport"),
+        ({"name": "doeks-x", "clusterAdminPrincipalArns": ["me@example.com"]}, "clusterAdminPrincipalArns.0"),
+        (
+            {"name": "doeks-x", "clusterAdminPrincipalArns": "arn:aws:iam::123456789012:role/A"},
+            "clusterAdminPrincipalArns",
+        ),
         ({"name": "doeks-x", "nodeGroup": {"desiredSize": 5, "maxSize": 3}}, "nodeGroup"),
         ({"name": "doeks-x", "nodeGroup": {"instanceType": "large"}}, "nodeGroup.instanceType"),
         ({"name": "doeks-x", "maxVcpus": 0}, "maxVcpus"),

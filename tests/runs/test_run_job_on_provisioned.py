@@ -15,7 +15,7 @@ import pytest
 
 from local.embedded_aws.server import EmbeddedAws
 from local.kubernetes.client import KubeClient
-from tests.conftest import FAST
+from tests.conftest import FAST, TODAY
 from tests.environments.provision_support import ProvisionWorld, failure_cause
 
 NAME = "doeks-provisioned"
@@ -63,7 +63,7 @@ class Provisioned:
 
 @pytest.fixture(scope="module")
 def provisioned() -> Iterator[Provisioned]:
-    with EmbeddedAws(timings=FAST, kubernetes=True) as aws:
+    with EmbeddedAws(timings=FAST, kubernetes=True, today=TODAY) as aws:
         world = ProvisionWorld(aws, aws.deploy())
         description = world.run("provision", {"name": NAME, "namespace": NAMESPACE})
         assert description["status"] == "SUCCEEDED", description.get("cause")

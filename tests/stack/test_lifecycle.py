@@ -14,7 +14,7 @@ import pytest
 
 from local.embedded_aws.deploy.stack import CustomResourceAnswer, Stack
 from local.embedded_aws.server import EmbeddedAws
-from tests.conftest import FAST
+from tests.conftest import FAST, TODAY
 from tests.environments.provision_support import ProvisionWorld
 
 NAME = "doeks-aws-batch"  # <ResourcePrefix>-aws-batch
@@ -34,7 +34,7 @@ class Lifecycle:
 
 @pytest.fixture(scope="module")
 def lifecycle() -> Iterator[Lifecycle]:
-    with EmbeddedAws(timings=FAST, kubernetes=True) as aws:
+    with EmbeddedAws(timings=FAST, kubernetes=True, today=TODAY) as aws:
         empty = ProvisionWorld(aws, stack=None)  # type: ignore[arg-type]  # inventory needs no stack
         baseline = empty.inventory()
         # Given the stack deployed as `sam deploy` does with the template's default: provisioning on
@@ -96,7 +96,7 @@ def test_deleting_the_stack_tears_the_environment_down_before_answering(
 def test_deleting_the_stack_while_its_environment_is_being_provisioned() -> None:
     # Given a stack just deployed, whose environment's cluster is still being created (held CREATING until
     # released), its provisioning checking on it every second
-    with EmbeddedAws(timings=FAST, kubernetes=True) as aws:
+    with EmbeddedAws(timings=FAST, kubernetes=True, today=TODAY) as aws:
         aws.readiness.hold("cluster", NAME, None)
         stack = aws.deploy(parameters={**DEPLOYED_WITH_PROVISIONING, "LifecyclePollIntervalSeconds": "1"})
         world = ProvisionWorld(aws, stack)

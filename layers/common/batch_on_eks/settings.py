@@ -137,6 +137,8 @@ class ProvisioningSettings:
     private_subnet_ids: tuple[str, ...]
     node_security_group_id: str
     teardown_state_machine_arn: str
+    # People given cluster admin in every environment (the stack's ClusterAdminPrincipalArns).
+    cluster_admin_principal_arns: tuple[str, ...] = ()
 
     @classmethod
     def from_environment(cls, environment: Mapping[str, str]) -> Self:
@@ -148,7 +150,13 @@ class ProvisioningSettings:
                 raise ValueError(f"environment variable {variable} is required (the template sets it)")
             values[name] = value
         subnets = tuple(s.strip() for s in values.pop("private_subnet_ids").split(",") if s.strip())
-        return cls(private_subnet_ids=subnets, **values)
+        # The stack's ClusterAdminPrincipalArns, comma-joined: may be empty.
+        admins = environment.get("CLUSTER_ADMIN_PRINCIPAL_ARNS", "")
+        return cls(
+            private_subnet_ids=subnets,
+            cluster_admin_principal_arns=tuple(a.strip() for a in admins.split(",") if a.strip()),
+            **values,
+        )
 
 
 def load_provisioning_settings() -> ProvisioningSettings:

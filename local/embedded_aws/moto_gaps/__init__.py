@@ -7,6 +7,8 @@ update, delete, tags); Batch compute environments, job queues and job definition
 
 - :mod:`.eks_addons`, :mod:`.eks_access_entries` (with the cluster's ``accessConfig``),
   :mod:`.eks_pod_identity`: EKS APIs moto lacks;
+- :mod:`.eks_cluster_security_group`: the security group EKS creates for each cluster;
+- :mod:`.eks_versions`: EKS's Kubernetes versions from AWS's calendar, and clusters' upgrade policy;
 - :mod:`.eks_lifecycle` and :mod:`.readiness`: clusters, node groups, add-ons and compute environments start
   in their creating status and become ready as :data:`.readiness.READINESS` says;
 - :mod:`.eks_control_plane`: a real local API server's endpoint and CA per cluster, when the embedded AWS
@@ -41,9 +43,11 @@ from local.embedded_aws.moto_gaps import (
     dynamodb_transactions,
     eks_access_entries,
     eks_addons,
+    eks_cluster_security_group,
     eks_control_plane,
     eks_lifecycle,
     eks_pod_identity,
+    eks_versions,
     iam_service_linked_roles,
     presigned_requests,
     request_validation,
@@ -64,6 +68,8 @@ def install() -> None:
         eks_addons.install()
         eks_pod_identity.install()
         eks_access_entries.install()
+        eks_versions.install()
+        eks_cluster_security_group.install()
         # Both act on CreateCluster's and DescribeCluster's answers after the access config is set, and the
         # control plane last: a cluster whose server cannot start fails, whatever its readiness.
         eks_lifecycle.install()

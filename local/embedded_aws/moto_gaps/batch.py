@@ -1,13 +1,17 @@
 """Batch on EKS, which moto knows only on ECS: CreateComputeEnvironment keeps ``eksConfiguration``
 (described back with ``containerOrchestrationType: EKS``), defaults ``serviceRole`` to Batch's service-linked
 role (created when missing, as Batch does), and follows its readiness (CREATING, then VALID or INVALID);
+it refuses an ``ec2Configuration`` whose ``imageKubernetesVersion`` Batch does not support, with Batch's
+message, and without one describes the configuration Batch picks (its newest version, AL2023);
 CreateJobQueue and UpdateJobQueue keep ``jobStateTimeLimitActions``. :func:`eks_namespace_for_queue` tells
 the data plane which queues run on EKS."""
 
 from __future__ import annotations
 
 import json
+from typing import Any
 
+from moto.batch.exceptions import ClientException
 from moto.batch.models import batch_backends
 from moto.batch.responses import BatchResponse
 from moto.iam import models as iam_models
@@ -15,6 +19,15 @@ from moto.iam import models as iam_models
 from local.embedded_aws.moto_gaps.readiness import lifecycle_after_describe, start_creating
 
 _BATCH_SLR = "AWSServiceRoleForBatch"
+# The Kubernetes versions AWS Batch supports for EKS compute environments ("Supported Kubernetes versions",
+# https://docs.aws.amazon.com/batch/latest/userguide/supported_kubernetes_version.html): 1.29 to 1.34 as
+# the copy of that page available here lists them; 1.35 and 1.36 as the page lists them on 2026-12-06
+# (issue 11 of this project; not on the copy available here). This is AWS's side: the control plane keeps
+# its own list (models/kubernetes_versions.py), so that a test fails when the two disagree.
+BATCH_EKS_VERSIONS = ("1.29", "1.30", "1.31", "1.32", "1.33", "1.34", "1.35", "1.36")
+EKS_IMAGE_TYPES = ("EKS_AL2", "EKS_AL2_NVIDIA", "EKS_AL2023", "EKS_AL2023_NVIDIA")
+# Batch's answer to a version it does not support (the page above).
+UNSUPPORTED_VERSION = "At least one imageKubernetesVersion in EC2Configuration is not supported."
 
 
 def _batch_service_linked_role(account_id: str, region: str) -> str:
@@ -27,6 +40,27 @@ def _batch_service_linked_role(account_id: str, region: str) -> str:
     return str(iam.create_service_linked_role("batch.amazonaws.com", "", "").arn)
 
 
+def _check_ec2_configuration(resources: dict[str, Any], on_eks: bool) -> None:
+    for item in resources.get("ec2Configuration") or []:
+        version = item.get("imageKubernetesVersion")
+        if version is not None and (not on_eks or version not in BATCH_EKS_VERSIONS):
+            raise ClientException(UNSUPPORTED_VERSION)
+        if on_eks and item.get("imageType") not in EKS_IMAGE_TYPES:
+            raise ClientException(
+                f"imageType {item.get('imageType')} is not an EKS image type: "
+                f"one of {', '.join(EKS_IMAGE_TYPES)}"
+            )
+
+
+def _ec2_configuration_picked(item: dict[str, Any]) -> None:
+    """What Batch describes for an EKS compute environment created without an ``ec2Configuration``."""
+    resources = item.setdefault("computeResources", {})
+    if not resources.get("ec2Configuration"):
+        resources["ec2Configuration"] = [
+            {"imageType": "EKS_AL2023", "imageKubernetesVersion": BATCH_EKS_VERSIONS[-1]}
+        ]
+
+
 def install() -> None:
     cls = BatchResponse
     create_ce = cls.createcomputeenvironment
@@ -37,6 +71,8 @@ def install() -> None:
 
     def createcomputeenvironment(self: BatchResponse) -> str:
         backend = batch_backends[self.current_account][self.region]
+        eks = self._get_param("eksConfiguration")
+        _check_ec2_configuration(self._get_param("computeResources") or {}, on_eks=bool(eks))
         if not self._get_param("serviceRole"):
             role = _batch_service_linked_role(self.current_account, self.region)
             body = json.loads(self.body or "{}")
@@ -44,7 +80,6 @@ def install() -> None:
             self.body = json.dumps(body)
         out = create_ce(self)
         env = backend.get_compute_environment_by_arn(json.loads(out)["computeEnvironmentArn"])
-        eks = self._get_param("eksConfiguration")
         if env is not None:
             env._gap_eks_configuration = eks  # type: ignore[attr-defined]
             start_creating(env)
@@ -67,6 +102,7 @@ def install() -> None:
                 item["eksConfiguration"] = eks
                 item["containerOrchestrationType"] = "EKS"
                 item.pop("ecsClusterArn", None)
+                _ec2_configuration_picked(item)
             else:
                 item["containerOrchestrationType"] = "ECS"
         return json.dumps(out)

@@ -1,10 +1,15 @@
-"""EKS add-ons (Create/Describe/List/Update/Delete, and DescribeAddonVersions with a small fixed list), which
-moto lacks. An add-on starts CREATING and becomes ACTIVE as its readiness says; deleting it answers DELETING
-and it is gone at once, with the Pod Identity associations it owned."""
+"""EKS add-ons (Create/Describe/List/Update/Delete, and DescribeAddonVersions from a catalog of versions per
+cluster version, :data:`ADDON_CATALOG`), which moto lacks. An add-on starts CREATING and becomes ACTIVE as
+its readiness says; deleting it answers DELETING and it is gone at once, with the Pod Identity associations
+it owned. Without ``addonVersion``, CreateAddon installs EKS's default for the cluster's version; a version
+that does not run on the cluster's Kubernetes version is refused, on create and on update
+(https://docs.aws.amazon.com/eks/latest/userguide/creating-an-add-on.html: "the default version for the
+cluster's Kubernetes version" unless one is given)."""
 
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -21,6 +26,7 @@ from local.embedded_aws.moto_gaps.eks_api import (
     cluster_named,
     cluster_records,
     in_use,
+    invalid,
     new_id,
     not_found,
     update_record,
@@ -28,14 +34,6 @@ from local.embedded_aws.moto_gaps.eks_api import (
 from local.embedded_aws.moto_gaps.eks_pod_identity import associations, new_pod_identity
 from local.embedded_aws.moto_gaps.readiness import lifecycle_after_describe, start_creating
 
-ADDON_VERSIONS: dict[str, str] = {
-    "vpc-cni": "v1.19.2-eksbuild.1",
-    "kube-proxy": "v1.31.3-eksbuild.2",
-    "coredns": "v1.11.4-eksbuild.2",
-    "eks-pod-identity-agent": "v1.3.4-eksbuild.1",
-    "aws-ebs-csi-driver": "v1.38.1-eksbuild.2",
-    "amazon-cloudwatch-observability": "v2.6.0-eksbuild.1",
-}
 _ADDON_TYPES = {
     "vpc-cni": "networking",
     "kube-proxy": "networking",
@@ -44,7 +42,81 @@ _ADDON_TYPES = {
     "aws-ebs-csi-driver": "storage",
     "amazon-cloudwatch-observability": "observability",
 }
-_COMPATIBLE_K8S = ("1.29", "1.30", "1.31", "1.32")
+# The cluster versions the catalog knows (EKS's calendar: moto_gaps/eks_versions.py).
+_CLUSTER_VERSIONS = ("1.29", "1.30", "1.31", "1.32", "1.33", "1.34", "1.35", "1.36")
+
+
+@dataclass
+class AddonVersion:
+    """One version of an add-on: the cluster versions it runs on, and those it is EKS's default for."""
+
+    version: str
+    clusters: tuple[str, ...]
+    default_for: set[str]
+
+
+def _initial_catalog() -> dict[str, list[AddonVersion]]:
+    """Versions in the form EKS names them; illustrative, not AWS's list: what matters to the control plane
+    is that a default exists per cluster version, may differ between cluster versions (kube-proxy follows
+    the cluster's minor version, coredns changes at 1.34) and changes over time
+    (:meth:`AddonCatalog.publish`)."""
+    every = _CLUSTER_VERSIONS
+    return {
+        "vpc-cni": [
+            AddonVersion("v1.20.4-eksbuild.1", every[2:], set()),
+            AddonVersion("v1.19.2-eksbuild.1", every, set(every)),
+        ],
+        "kube-proxy": [AddonVersion(f"v{v}.0-eksbuild.1", (v,), {v}) for v in reversed(every)],
+        "coredns": [
+            AddonVersion("v1.12.4-eksbuild.1", every[3:], set(every[5:])),
+            AddonVersion("v1.11.4-eksbuild.2", every[:5], set(every[:5])),
+        ],
+        "eks-pod-identity-agent": [AddonVersion("v1.3.4-eksbuild.1", every, set(every))],
+        "aws-ebs-csi-driver": [AddonVersion("v1.38.1-eksbuild.2", every, set(every))],
+        "amazon-cloudwatch-observability": [
+            AddonVersion("v2.7.0-eksbuild.1", every, set()),
+            AddonVersion("v2.6.0-eksbuild.1", every, set(every)),
+        ],
+    }
+
+
+class AddonCatalog:
+    """What DescribeAddonVersions answers and CreateAddon installs by default (process-wide, like moto's
+    backends; :meth:`reset` with each embedded AWS). EKS publishes new versions and moves its defaults over
+    time: :meth:`publish` does that, for tests."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.addons = _initial_catalog()
+
+    def reset(self) -> None:
+        with self._lock:
+            self.addons = _initial_catalog()
+
+    def publish(self, addon: str, version: str, *, default: bool = True) -> None:
+        """A new version of ``addon`` for every cluster version, EKS's default from now on if ``default``."""
+        with self._lock:
+            versions = self.addons[addon]
+            if default:
+                for known in versions:
+                    known.default_for.clear()
+            versions.insert(
+                0, AddonVersion(version, _CLUSTER_VERSIONS, set(_CLUSTER_VERSIONS) if default else set())
+            )
+
+    def default(self, addon: str, cluster_version: str) -> str | None:
+        with self._lock:
+            found = [v.version for v in self.addons.get(addon, []) if cluster_version in v.default_for]
+        return found[0] if found else None
+
+    def runs_on(self, addon: str, version: str, cluster_version: str) -> bool:
+        with self._lock:
+            return any(
+                v.version == version and cluster_version in v.clusters for v in self.addons.get(addon, [])
+            )
+
+
+ADDON_CATALOG = AddonCatalog()
 # Where an add-on installs (and so where its service accounts live) when the request names no namespace.
 _ADDON_NAMESPACES = {"amazon-cloudwatch-observability": "amazon-cloudwatch"}
 
@@ -89,6 +161,11 @@ def _addons(cluster: Cluster) -> dict[str, Addon]:
     return cluster_records(cluster, "addons")
 
 
+def installed_addon(cluster: Cluster, name: str) -> Addon | None:
+    """The cluster's add-on ``name``, if installed (for the emulated VPC and data plane)."""
+    return _addons(cluster).get(name)
+
+
 def _addon(cluster: Cluster, name: str) -> Addon:
     try:
         return _addons(cluster)[name]
@@ -116,6 +193,23 @@ def _addon_pod_identities(
     return arns
 
 
+def _version_for(cluster: Cluster, addon: str, asked: str | None) -> str:
+    """The version to install: the one asked for if it runs on the cluster's version, else EKS's default."""
+    if asked is None:
+        default = ADDON_CATALOG.default(addon, cluster.version)
+        if default is None:
+            raise invalid(
+                f"Addon {addon} has no version for Kubernetes {cluster.version}", clusterName=cluster.name
+            )
+        return default
+    if not ADDON_CATALOG.runs_on(addon, asked, cluster.version):
+        raise invalid(
+            f"Addon version specified is not supported: {addon} {asked} on Kubernetes {cluster.version}",
+            clusterName=cluster.name,
+        )
+    return asked
+
+
 def create_addon(self: EKSResponse) -> ActionResult:
     backend = self.eks_backend
     cluster = cluster_named(backend, self._get_param("name"))
@@ -125,6 +219,7 @@ def create_addon(self: EKSResponse) -> ActionResult:
         raise in_use(f"Addon already exists with name: {name}", clusterName=cluster.name, addonName=name)
     if not cluster.is_active:
         raise InvalidRequestException(message=f"Cluster '{cluster.name}' is not in ACTIVE status")
+    version = _version_for(cluster, name, self._get_param("addonVersion"))
     arn = (
         f"arn:{backend.partition}:eks:{backend.region_name}:{backend.account_id}:"
         f"addon/{cluster.name}/{name}/{new_id()}"
@@ -133,7 +228,7 @@ def create_addon(self: EKSResponse) -> ActionResult:
         cluster_name=cluster.name,
         addon_name=name,
         addon_arn=arn,
-        addon_version=self._get_param("addonVersion") or ADDON_VERSIONS.get(name, "v1.0.0-eksbuild.1"),
+        addon_version=version,
         service_account_role_arn=self._get_param("serviceAccountRoleArn"),
         configuration_values=self._get_param("configurationValues"),
         resolve_conflicts=self._get_param("resolveConflicts"),
@@ -170,6 +265,8 @@ def update_addon(self: EKSResponse) -> ActionResult:
     backend = self.eks_backend
     cluster = cluster_named(backend, self._get_param("name"))
     addon = _addon(cluster, self._get_param("addonName"))
+    if self._get_param("addonVersion") is not None:
+        _version_for(cluster, addon.addon_name, self._get_param("addonVersion"))
     params: list[dict[str, str]] = []
     for key, attr in (
         ("addonVersion", "addon_version"),
@@ -203,32 +300,40 @@ def describe_addon_versions(self: EKSResponse) -> ActionResult:
     wanted_name = self._get_param("addonName")
     k8s = self._get_param("kubernetesVersion")
     addons = []
-    for name, version in ADDON_VERSIONS.items():
+    for name, versions in ADDON_CATALOG.addons.items():
         if wanted_name and name != wanted_name:
             continue
-        if k8s and k8s not in _COMPATIBLE_K8S:
-            continue
-        clusters = [k8s] if k8s else list(_COMPATIBLE_K8S)
-        addons.append(
-            {
-                "addonName": name,
-                "type": _ADDON_TYPES[name],
-                "publisher": "eks",
-                "owner": "aws",
-                "addonVersions": [
-                    {
-                        "addonVersion": version,
-                        "architecture": ["amd64", "arm64"],
-                        "compatibilities": [
-                            {"clusterVersion": v, "platformVersions": ["*"], "defaultVersion": True}
-                            for v in clusters
-                        ],
-                        "requiresConfiguration": False,
-                        "requiresIamPermissions": name in ("vpc-cni", "aws-ebs-csi-driver"),
-                    }
-                ],
-            }
-        )
+        listed = []
+        for known in versions:
+            clusters = [c for c in known.clusters if k8s is None or c == k8s]
+            if not clusters:
+                continue
+            listed.append(
+                {
+                    "addonVersion": known.version,
+                    "architecture": ["amd64", "arm64"],
+                    "compatibilities": [
+                        {
+                            "clusterVersion": c,
+                            "platformVersions": ["*"],
+                            "defaultVersion": c in known.default_for,
+                        }
+                        for c in clusters
+                    ],
+                    "requiresConfiguration": False,
+                    "requiresIamPermissions": name in ("vpc-cni", "aws-ebs-csi-driver"),
+                }
+            )
+        if listed:
+            addons.append(
+                {
+                    "addonName": name,
+                    "type": _ADDON_TYPES[name],
+                    "publisher": "eks",
+                    "owner": "aws",
+                    "addonVersions": listed,
+                }
+            )
     return ActionResult({"addons": addons})
 
 

@@ -116,3 +116,15 @@ def after(operation: str, then: Callable[[EKSResponse, Any], None]) -> None:
         return result
 
     setattr(EKSResponse, operation, patched)
+
+
+def before(operation: str, check: Callable[[EKSResponse], None]) -> None:
+    """Have ``check(request)`` refuse a request of moto's EKS ``operation`` (by raising EKS's error) before
+    moto acts on it: the checks AWS makes that moto does not."""
+    original: Operation = getattr(EKSResponse, operation)
+
+    def patched(self: EKSResponse) -> ActionResult:
+        check(self)
+        return original(self)
+
+    setattr(EKSResponse, operation, patched)

@@ -11,10 +11,10 @@ from collections.abc import Iterator
 import pytest
 
 from local.embedded_aws.server import EmbeddedAws
-from tests.conftest import FAST
+from tests.conftest import FAST, TODAY
 
 
 @pytest.fixture(scope="module")
 def aws() -> Iterator[EmbeddedAws]:
-    with EmbeddedAws(timings=FAST, kubernetes=True) as embedded:
+    with EmbeddedAws(timings=FAST, kubernetes=True, today=TODAY) as embedded:
         yield embedded

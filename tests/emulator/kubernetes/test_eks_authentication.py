@@ -21,6 +21,8 @@ import pytest
 import yaml
 
 from batch_on_eks.aws.eks_token import PREFIX, eks_token
+from local.demo.kubeconfig import exec_token, write_kubeconfig
+from local.demo.person import person
 from local.embedded_aws.server import EmbeddedAws
 from tests.emulator.kubernetes.eks_support import (
     CLUSTER_ADMIN_POLICY,
@@ -236,3 +238,31 @@ def test_aws_auth_maps_nobody_on_a_cluster_in_api_mode(
     boto3.client("eks").delete_cluster(name=api_only.name)
     assert aws.kubernetes is not None
     assert aws.kubernetes.cluster_by_arn(api_only.arn) is None
+
+
+def test_a_person_kubeconfig_gets_in_only_with_an_access_entry(
+    aws: EmbeddedAws, cluster: EksCluster, tmp_path: Path
+) -> None:
+    # Given a person's role, assumed into an AWS profile, and a kubeconfig like update-kubeconfig writes
+    # for it: an exec user that obtains the person's EKS token (local.demo.get_token)
+    someone = person(aws, tmp_path, unique("person"))
+    kubeconfig = write_kubeconfig(tmp_path, cluster.arn, cluster.local, someone, aws.endpoint)
+    # When the person has no access entry
+    # Then the cluster answers 401 to the token kubectl would send
+    assert cluster.get(exec_token(kubeconfig), "/api/v1/nodes").status_code == 401
+    # When the person's role gets an access entry with the cluster-admin policy
+    eks = boto3.client("eks")
+    eks.create_access_entry(clusterName=cluster.name, principalArn=someone.role_arn)
+    eks.associate_access_policy(
+        clusterName=cluster.name,
+        principalArn=someone.role_arn,
+        policyArn=CLUSTER_ADMIN_POLICY,
+        accessScope={"type": "cluster"},
+    )
+    # Then the same kubeconfig lists the nodes, as the person (a fresh token each time, as kubectl runs it)
+    try:
+        answer = cluster.get(exec_token(kubeconfig), "/api/v1/nodes")
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["kind"] == "NodeList"
+    finally:
+        eks.delete_access_entry(clusterName=cluster.name, principalArn=someone.role_arn)

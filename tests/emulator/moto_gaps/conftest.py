@@ -12,7 +12,10 @@ import pytest
 from botocore.config import Config
 
 from local.embedded_aws.moto_gaps import install
+from local.embedded_aws.moto_gaps.eks_addons import ADDON_CATALOG
+from local.embedded_aws.moto_gaps.eks_versions import CALENDAR
 from local.embedded_aws.moto_gaps.readiness import READINESS
+from tests.conftest import TODAY
 from tests.emulator.moto_gaps.support import REGION
 
 
@@ -39,6 +42,16 @@ def endpoint() -> Iterator[str]:
 def _readiness_reset() -> Iterator[None]:
     yield
     READINESS.reset()
+
+
+@pytest.fixture(autouse=True)
+def _today() -> Iterator[None]:
+    """EKS's calendar says it is the tests' day, whatever the real date, and its add-on catalog is the
+    initial one (a test may move the day or publish a version: the next does not see it)."""
+    CALENDAR.set_today(TODAY)
+    yield
+    CALENDAR.set_today(None)
+    ADDON_CATALOG.reset()
 
 
 @pytest.fixture(scope="module")

@@ -19,13 +19,14 @@ def unique_name(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
-def active_cluster(eks: Any, mode: str = "API_AND_CONFIG_MAP") -> str:
+def active_cluster(eks: Any, mode: str = "API_AND_CONFIG_MAP", version: str | None = None) -> str:
     name = unique_name("c")
     eks.create_cluster(
         name=name,
         roleArn=ROLE,
         resourcesVpcConfig={"subnetIds": ["subnet-1", "subnet-2"]},
         accessConfig={"authenticationMode": mode},
+        **({"version": version} if version else {}),
     )
     assert eks.describe_cluster(name=name)["cluster"]["status"] == "ACTIVE"
     return name
@@ -33,3 +34,27 @@ def active_cluster(eks: Any, mode: str = "API_AND_CONFIG_MAP") -> str:
 
 def error_code(err: pytest.ExceptionInfo[ClientError]) -> str:
     return str(err.value.response["Error"]["Code"])
+
+
+def eks_compute_environment(
+    batch: Any, name: str, cluster_arn: str, subnets: list[str], groups: list[str], profile: str, **extra: Any
+) -> str:
+    """An EC2 compute environment of Batch on the EKS cluster (namespace ``jobs``), with ``extra``
+    computeResources; its ARN."""
+    return str(
+        batch.create_compute_environment(
+            computeEnvironmentName=name,
+            type="MANAGED",
+            computeResources={
+                "type": "EC2",
+                "minvCpus": 0,
+                "maxvCpus": 16,
+                "instanceTypes": ["optimal"],
+                "subnets": subnets,
+                "securityGroupIds": groups,
+                "instanceRole": profile,
+                **extra,
+            },
+            eksConfiguration={"eksClusterArn": cluster_arn, "kubernetesNamespace": "jobs"},
+        )["computeEnvironmentArn"]
+    )

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from local.embedded_aws.moto_gaps.eks_addons import ADDON_CATALOG
 from tests.emulator.moto_gaps.support import ACCOUNT, REGION, active_cluster, error_code
 
 SIX_ADDONS = {
@@ -107,11 +108,62 @@ def test_duplicate_addon_is_in_use(eks: Any) -> None:
 def test_describe_addon_versions_knows_the_six_addons(eks: Any) -> None:
     # When all supported versions for a Kubernetes version are asked for
     addons = eks.describe_addon_versions(kubernetesVersion="1.31")["addons"]
-    # Then the six add-ons of the design are there, each with a default version
+    # Then the six add-ons of the design are there, each with exactly one default version for 1.31
     assert {a["addonName"] for a in addons} == SIX_ADDONS
     for addon in addons:
-        compat = addon["addonVersions"][0]["compatibilities"]
-        assert compat == [{"clusterVersion": "1.31", "platformVersions": ["*"], "defaultVersion": True}]
+        defaults = [
+            v["addonVersion"]
+            for v in addon["addonVersions"]
+            for c in v["compatibilities"]
+            if c["clusterVersion"] == "1.31" and c["defaultVersion"]
+        ]
+        assert len(defaults) == 1, addon
     # And a filter by name returns only that add-on
     only = eks.describe_addon_versions(addonName="coredns")["addons"]
     assert [a["addonName"] for a in only] == ["coredns"]
+
+
+def _default(eks: Any, addon: str, cluster_version: str) -> str:
+    [found] = eks.describe_addon_versions(addonName=addon, kubernetesVersion=cluster_version)["addons"]
+    return next(
+        v["addonVersion"]
+        for v in found["addonVersions"]
+        if any(c["defaultVersion"] for c in v["compatibilities"] if c["clusterVersion"] == cluster_version)
+    )
+
+
+def test_create_addon_installs_the_default_for_the_clusters_version(eks: Any) -> None:
+    # Given a cluster on 1.35
+    cluster = active_cluster(eks, version="1.35")
+    # When kube-proxy is created without a version
+    eks.create_addon(clusterName=cluster, addonName="kube-proxy")
+    # Then it is EKS's default for 1.35, which is not 1.36's
+    installed = eks.describe_addon(clusterName=cluster, addonName="kube-proxy")["addon"]["addonVersion"]
+    assert installed == _default(eks, "kube-proxy", "1.35") == "v1.35.0-eksbuild.1"
+    assert _default(eks, "kube-proxy", "1.36") != installed
+
+
+def test_a_version_that_does_not_run_on_the_clusters_version_is_refused(eks: Any) -> None:
+    # Given a cluster on 1.35
+    cluster = active_cluster(eks, version="1.35")
+    # When kube-proxy of 1.36 is asked for, on create or on update
+    with pytest.raises(ClientError) as refused:
+        eks.create_addon(clusterName=cluster, addonName="kube-proxy", addonVersion="v1.36.0-eksbuild.1")
+    # Then EKS refuses it
+    assert error_code(refused) == "InvalidParameterException"
+    eks.create_addon(clusterName=cluster, addonName="kube-proxy")
+    with pytest.raises(ClientError) as refused:
+        eks.update_addon(clusterName=cluster, addonName="kube-proxy", addonVersion="v1.36.0-eksbuild.1")
+    assert error_code(refused) == "InvalidParameterException"
+
+
+def test_a_published_version_becomes_the_default(eks: Any) -> None:
+    # Given EKS publishes a new coredns as its default
+    ADDON_CATALOG.publish("coredns", "v1.13.0-eksbuild.1")
+    # Then DescribeAddonVersions reports it as the default, and a new cluster gets it
+    assert _default(eks, "coredns", "1.36") == "v1.13.0-eksbuild.1"
+    cluster = active_cluster(eks)
+    eks.create_addon(clusterName=cluster, addonName="coredns")
+    assert eks.describe_addon(clusterName=cluster, addonName="coredns")["addon"]["addonVersion"] == (
+        "v1.13.0-eksbuild.1"
+    )

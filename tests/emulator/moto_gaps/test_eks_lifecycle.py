@@ -35,8 +35,8 @@ def _cluster_status(eks: Any, name: str) -> tuple[str, dict[str, Any]]:
 def test_eks_hold_then_ready(eks: Any, kind: str) -> None:
     # Given a hold of two describes on a resource about to be created
     cluster = unique_name("held") if kind == "cluster" else active_cluster(eks)
-    name = cluster if kind == "cluster" else unique_name(kind)
-    READINESS.hold(kind, name, 2)
+    name = _name(kind, cluster)
+    READINESS.hold(kind, _hold_key(kind, cluster, name), 2)
     describe = _create_eks(eks, kind, cluster, name)
     # When it is described three times
     statuses = [describe()[0] for _ in range(3)]
@@ -48,8 +48,8 @@ def test_eks_hold_then_ready(eks: Any, kind: str) -> None:
 def test_eks_hold_forever(eks: Any, kind: str) -> None:
     # Given a hold without end
     cluster = unique_name("held") if kind == "cluster" else active_cluster(eks)
-    name = cluster if kind == "cluster" else unique_name(kind)
-    READINESS.hold(kind, name, None)
+    name = _name(kind, cluster)
+    READINESS.hold(kind, _hold_key(kind, cluster, name), None)
     describe = _create_eks(eks, kind, cluster, name)
     # When it is described five times
     statuses = {describe()[0] for _ in range(5)}
@@ -68,8 +68,8 @@ def test_eks_hold_forever(eks: Any, kind: str) -> None:
 def test_eks_hold_then_fail(eks: Any, kind: str, failed: str, code: str) -> None:
     # Given a hold of one describe that ends in failure
     cluster = unique_name("held") if kind == "cluster" else active_cluster(eks)
-    name = cluster if kind == "cluster" else unique_name(kind)
-    READINESS.hold(kind, name, 1, fail_reason="subnet ran out of addresses")
+    name = _name(kind, cluster)
+    READINESS.hold(kind, _hold_key(kind, cluster, name), 1, fail_reason="subnet ran out of addresses")
     describe = _create_eks(eks, kind, cluster, name)
     # When it is described twice
     first, second = describe(), describe()
@@ -78,6 +78,16 @@ def test_eks_hold_then_fail(eks: Any, kind: str, failed: str, code: str) -> None
     assert second[0] == failed
     assert second[1]["issues"][0]["code"] == code
     assert second[1]["issues"][0]["message"] == "subnet ran out of addresses"
+
+
+def _name(kind: str, cluster: str) -> str:
+    """The resource's name: an add-on must be one EKS publishes."""
+    return {"cluster": cluster, "addon": "coredns"}.get(kind) or unique_name(kind)
+
+
+def _hold_key(kind: str, cluster: str, name: str) -> str:
+    """A hold on this cluster's add-on only (every cluster's is named coredns)."""
+    return f"{cluster}/{name}" if kind == "addon" else name
 
 
 def _create_eks(eks: Any, kind: str, cluster: str, name: str) -> Callable[[], tuple[str, dict[str, Any]]]:

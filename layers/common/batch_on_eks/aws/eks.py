@@ -10,6 +10,7 @@ from typing import Any
 
 from batch_on_eks.aws.clients import client
 from batch_on_eks.errors import AwsRequestFailed
+from batch_on_eks.models.kubernetes_versions import ClusterVersion
 from batch_on_eks.models.resources import AwsResource, EksCluster
 
 CLUSTER_ADMIN_POLICY = "arn:{partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
@@ -56,7 +57,34 @@ def describe_cluster(name: str) -> EksCluster | None:
         issues=_issues(cluster),
         endpoint=cluster.get("endpoint"),
         certificate_authority=(cluster.get("certificateAuthority") or {}).get("data"),
+        version=cluster.get("version"),
+        support_type=(cluster.get("upgradePolicy") or {}).get("supportType"),
+        security_group_id=(cluster.get("resourcesVpcConfig") or {}).get("clusterSecurityGroupId"),
     )
+
+
+def _day(value: Any) -> str | None:
+    return value.date().isoformat() if value is not None else None
+
+
+def cluster_versions() -> list[ClusterVersion]:
+    """Every Kubernetes version EKS knows, supported or not (``includeAll``), with its status today."""
+    versions = []
+    request: dict[str, Any] = {"includeAll": True}
+    while True:
+        page = _eks().describe_cluster_versions(**request)
+        versions += [
+            ClusterVersion(
+                version=item["clusterVersion"],
+                status=item.get("versionStatus") or "",
+                end_of_standard_support=_day(item.get("endOfStandardSupportDate")),
+                end_of_extended_support=_day(item.get("endOfExtendedSupportDate")),
+            )
+            for item in page.get("clusterVersions") or []
+        ]
+        if not page.get("nextToken"):
+            return versions
+        request["nextToken"] = page["nextToken"]
 
 
 def create_cluster(request: dict[str, Any]) -> None:
@@ -80,6 +108,11 @@ def ensure_cluster_admin(cluster: str, principal_arn: str, partition: str) -> No
         policyArn=CLUSTER_ADMIN_POLICY.format(partition=partition),
         accessScope={"type": "cluster"},
     )
+
+
+def remove_access_entry(cluster: str, principal_arn: str) -> None:
+    """DeleteAccessEntry (its access policies go with it); an entry already gone is done."""
+    _unless(_NOT_FOUND, _eks().delete_access_entry, clusterName=cluster, principalArn=principal_arn)
 
 
 def describe_nodegroup(cluster: str, name: str) -> AwsResource | None:
@@ -114,6 +147,23 @@ def describe_addon(cluster: str, name: str) -> AwsResource | None:
         tags=addon.get("tags") or {},
         issues=_issues(addon),
     )
+
+
+def default_addon_version(addon: str, kubernetes_version: str) -> str | None:
+    """EKS's default version of ``addon`` for clusters on ``kubernetes_version`` (DescribeAddonVersions)."""
+    request: dict[str, Any] = {"addonName": addon, "kubernetesVersion": kubernetes_version}
+    while True:
+        page = _eks().describe_addon_versions(**request)
+        for found in page.get("addons") or []:
+            for version in found.get("addonVersions") or []:
+                for compatibility in version.get("compatibilities") or []:
+                    if compatibility.get("clusterVersion") == kubernetes_version and compatibility.get(
+                        "defaultVersion"
+                    ):
+                        return str(version["addonVersion"])
+        if not page.get("nextToken"):
+            return None
+        request["nextToken"] = page["nextToken"]
 
 
 def create_addon(request: dict[str, Any]) -> None:

@@ -12,8 +12,9 @@ from typing import Any
 from batch_on_eks.aws import batch_resources as batch
 from batch_on_eks.aws import eks
 from batch_on_eks.aws.environments_table import EnvironmentStore
+from batch_on_eks.environments.removal import owned
 from batch_on_eks.environments.steps import Step, StepEvent, StepResult, check_result, run_step
-from batch_on_eks.errors import ResourceFailed, ResourceNotOwned
+from batch_on_eks.errors import ResourceFailed
 from batch_on_eks.models.environment_names import (
     ENVIRONMENT_TAG,
     QUEUE_KINDS,
@@ -52,14 +53,6 @@ HELLO_WORLD_RETRY = {
 }
 
 
-def _owned(found: AwsResource | None, environment: str, what: str) -> AwsResource | None:
-    if found is not None and found.tags.get(ENVIRONMENT_TAG) != environment:
-        raise ResourceNotOwned(
-            f"{what} exists but is not tagged {ENVIRONMENT_TAG}={environment}: not ours, left alone"
-        )
-    return found
-
-
 @dataclass(frozen=True)
 class _Removable:
     """Queues and compute environments leave the same way: disable, wait, delete, wait until gone."""
@@ -73,7 +66,7 @@ class _Removable:
     def existing(self, environment: str) -> list[AwsResource]:
         found = []
         for name in self.names(environment):
-            item = _owned(self.describe(name), environment, f"{self.what} {name}")
+            item = owned(self.describe(name), environment, f"{self.what} {name}")
             if item is not None:
                 found.append(item)
         return found
@@ -134,10 +127,14 @@ class BatchSteps:
         name, config = event.name, event.config
         kind = queue_kind(str(event.kind))
         ce = ce_name(name, kind)
-        if _owned(batch.describe_compute_environment(ce), name, f"compute environment {ce}") is None:
+        if owned(batch.describe_compute_environment(ce), name, f"compute environment {ce}") is None:
             cluster = eks.describe_cluster(name)
             if cluster is None:
                 raise ResourceFailed(f"EKS cluster {name} is gone: no compute environment without it")
+            if cluster.security_group_id is None:
+                raise ResourceFailed(
+                    f"EKS reports no cluster security group for {name}: Batch's nodes need it"
+                )
             batch.create_compute_environment(
                 {
                     "computeEnvironmentName": ce,
@@ -150,8 +147,15 @@ class BatchSteps:
                         "maxvCpus": config["maxVcpus"],
                         "instanceTypes": list(config["instanceTypes"]),
                         "subnets": list(self.settings.private_subnet_ids),
-                        "securityGroupIds": [self.settings.node_security_group_id],
+                        # The cluster security group, which the managed nodes (CoreDNS) and the control
+                        # plane have and which admits its members: Batch's nodes resolve names and join.
+                        # The stack's node group stays, for rules people add for their own resources.
+                        "securityGroupIds": [cluster.security_group_id, self.settings.node_security_group_id],
                         "instanceRole": self.settings.batch_instance_profile_arn,
+                        # Without it Batch picks its newest node version, whatever the cluster runs.
+                        "ec2Configuration": [
+                            {"imageType": "EKS_AL2023", "imageKubernetesVersion": cluster.version}
+                        ],
                         "tags": environment_tags(name),
                     },
                     # The namespace from the input: the one RBAC and aws-auth were set up for.
@@ -186,7 +190,7 @@ class BatchSteps:
         arns = {}
         for kind in QUEUE_KINDS:
             queue = queue_name(name, kind)
-            found = _owned(batch.describe_job_queue(queue), name, f"job queue {queue}")
+            found = owned(batch.describe_job_queue(queue), name, f"job queue {queue}")
             if found is None:
                 batch.create_job_queue(
                     {

@@ -16,12 +16,16 @@ from batch_on_eks.aws import executions
 from batch_on_eks.aws.environments_table import ClaimRefused, EnvironmentStore
 from batch_on_eks.clock import now_ms
 from batch_on_eks.environments import records
+from batch_on_eks.environments.eks_steps import cluster_admins
+from batch_on_eks.environments.kubernetes_version import choose_version
 from batch_on_eks.environments.records import timeline_entry
 from batch_on_eks.errors import EnvironmentBusy, cause
 from batch_on_eks.models.environment import Environment
 from batch_on_eks.models.environment import EnvironmentStatus as Status
 from batch_on_eks.models.environment_input import DEFAULT_NAMESPACE, ProvisionInput, TeardownInput
 from batch_on_eks.models.environment_names import QUEUE_KINDS, hello_world_job_definition, job_queue_name
+from batch_on_eks.models.kubernetes_versions import EXTENDED_SUPPORT
+from batch_on_eks.models.prices import PRICES_AS_OF, REGION, eks_cluster_rate, usd
 from batch_on_eks.observability import emit
 from batch_on_eks.settings import ProvisioningSettings, Settings
 from batch_on_eks.workflows.arns import Place, Workflows
@@ -72,7 +76,16 @@ class EnvironmentRecord:
     def begin_provisioning(self, raw_input: Any, execution_arn: str) -> dict[str, Any]:
         """Validate the input and claim the environment (PROVISIONING). Returns the workflow's config."""
         request = ProvisionInput.parse(raw_input, context={"resource_prefix": self.settings.resource_prefix})
-        config = {**request.model_dump(by_alias=True), **self.where}
+        version = choose_version(request.kubernetes_version, request.allow_extended_support, request.name)
+        config = {
+            **request.model_dump(by_alias=True),
+            **self.where,
+            "kubernetesVersion": version.version,
+            "upgradePolicy": version.support_type,
+            "versionStatus": version.status,
+            "standardSupportEnds": version.end_of_standard_support,
+            "warnings": version.warnings,
+        }
         records.claim(
             self.store,
             request.name,
@@ -123,6 +136,12 @@ class EnvironmentRecord:
             "jobQueues": queues,
             "jobDefinition": hello_world_job_definition(name),
             "helloWorldCommands": hello_world,
+            # Who can use updateKubeconfigCommand: anyone else's kubectl gets 401.
+            "clusterAdminPrincipalArns": cluster_admins(self.provisioning, config),
+            "kubernetesVersion": config["kubernetesVersion"],
+            "upgradePolicy": config["upgradePolicy"],
+            "controlPlaneCost": _control_plane_cost(config),
+            "warnings": list(config.get("warnings") or []),
         }
 
     def record_failure(self, config: dict[str, Any], error: dict[str, Any]) -> dict[str, Any]:
@@ -199,6 +218,27 @@ def _emit_duration(name: str, found: Environment | None) -> None:
     """From the workflow's claim of the environment (its first step) to now, its last."""
     if found is not None and found.claimed_at is not None:
         emit(name, max(0, now_ms() - found.claimed_at) / 1000, "Seconds")
+
+
+def _control_plane_cost(config: dict[str, Any]) -> str:
+    """The EKS cluster's hourly rate for the version it got, and when that changes."""
+    extended = config["versionStatus"] == EXTENDED_SUPPORT
+    rate = eks_cluster_rate(extended)
+    if extended:
+        support = "EKS extended support"
+    elif config["upgradePolicy"] == "STANDARD":
+        support = (
+            f"EKS standard support until {config['standardSupportEnds']}, when EKS upgrades the cluster "
+            f"to the next version rather than bill extended support"
+        )
+    else:
+        extended_rate = usd(eks_cluster_rate(True).usd)
+        support = (
+            f"EKS standard support until {config['standardSupportEnds']}, then {extended_rate} in extended"
+        )
+    return (
+        f"{usd(rate.usd)} per {rate.per} ({support}); {REGION} list price as of {PRICES_AS_OF}, {rate.source}"
+    )
 
 
 def _failure(error: dict[str, Any]) -> dict[str, Any]:

@@ -13,18 +13,20 @@ from typing import Annotated, ClassVar, Self
 from pydantic import AfterValidator, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from batch_on_eks.models.camel_case import CamelCaseModel
+from batch_on_eks.models.kubernetes_versions import BATCH_EKS_VERSIONS
 
 DEFAULT_NAMESPACE = "doeks-aws-batch"
-# Kubernetes versions that both AWS Batch on EKS lists as supported and EKS still has in standard support
-# (the blueprint's 1.30 left standard support in July 2025). The newest is the default.
-SUPPORTED_KUBERNETES_VERSIONS = ("1.32", "1.33", "1.34")
-DEFAULT_KUBERNETES_VERSION = SUPPORTED_KUBERNETES_VERSIONS[-1]
 
 _LABEL = re.compile(r"(?=.{1,63}$)[a-z0-9](?:[-a-z0-9]*[a-z0-9])?")
 # EKS cluster names: 1-100 characters; the longest derived name, <name>-hello-world, stays within Batch's 128.
 _ENVIRONMENT_NAME = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,98}[a-z0-9])?")
 _INSTANCE_TYPE = re.compile(r"[a-z][a-z0-9-]*\.[a-z0-9]+")
 _BATCH_INSTANCE_TYPE = re.compile(r"optimal|default_x86_64|default_arm64|[a-z][a-z0-9-]*(?:\.[a-z0-9]+)?")
+# What an EKS access entry takes: an IAM role or user (a role with its path), never an STS session
+# (https://docs.aws.amazon.com/eks/latest/APIReference/API_CreateAccessEntry.html, principalArn).
+PRINCIPAL_ARN = re.compile(
+    r"arn:aws(?:-[a-z]+)*:iam::\d{12}:(?:role|user)/(?:[\w+=,.@-]+/)*[\w+=,.@-]{1,128}"
+)
 
 
 def _rfc1123_label(value: str) -> str:
@@ -44,6 +46,15 @@ def _instance_type(value: str) -> str:
     return value
 
 
+def _principal_arn(value: str) -> str:
+    if not PRINCIPAL_ARN.fullmatch(value):
+        raise ValueError(
+            "an IAM role or user ARN, arn:aws:iam::<account>:role/<name> or "
+            f"arn:aws:iam::<account>:user/<name> (for an assumed-role session, name its role) (got {value!r})"
+        )
+    return value
+
+
 def _batch_instance_type(value: str) -> str:
     if not _BATCH_INSTANCE_TYPE.fullmatch(value):
         raise ValueError(f"an EC2 instance type or family, or 'optimal' (got {value!r})")
@@ -53,6 +64,7 @@ def _batch_instance_type(value: str) -> str:
 Namespace = Annotated[str, AfterValidator(_rfc1123_label)]
 InstanceType = Annotated[str, AfterValidator(_instance_type)]
 BatchInstanceType = Annotated[str, AfterValidator(_batch_instance_type)]
+PrincipalArn = Annotated[str, AfterValidator(_principal_arn)]
 
 
 class NodeGroupInput(CamelCaseModel):
@@ -110,7 +122,22 @@ class ProvisionInput(EnvironmentRef):
     INPUT_NAME: ClassVar[str] = "provision input"
 
     namespace: Namespace = Field(default=DEFAULT_NAMESPACE, description="The Batch namespace in the cluster.")
-    kubernetes_version: str = DEFAULT_KUBERNETES_VERSION
+    kubernetes_version: str | None = Field(
+        default=None,
+        description="Default: the newest version EKS has in standard support that AWS Batch supports, "
+        "chosen when provisioning runs.",
+    )
+    allow_extended_support: bool = Field(
+        default=False,
+        description="Accept a kubernetesVersion in EKS extended support, billed at the extended rate.",
+    )
+    cluster_admin_principal_arns: list[PrincipalArn] = Field(
+        default_factory=list,
+        max_length=20,
+        description="IAM roles and users given cluster admin (an access entry with "
+        "AmazonEKSClusterAdminPolicy) besides the stack's ClusterAdminPrincipalArns; one dropped from here "
+        "loses its entry when provisioning runs again.",
+    )
     node_group: NodeGroupInput = Field(default_factory=NodeGroupInput)
     max_vcpus: int = Field(default=256, ge=1, le=100_000, description="Each compute environment's maximum.")
     instance_types: list[BatchInstanceType] = Field(default_factory=lambda: ["optimal"], min_length=1)
@@ -119,13 +146,22 @@ class ProvisionInput(EnvironmentRef):
 
     @field_validator("kubernetes_version")
     @classmethod
-    def _supported_version(cls, version: str) -> str:
-        if version not in SUPPORTED_KUBERNETES_VERSIONS:
+    def _batch_supports_it(cls, version: str | None) -> str | None:
+        # Whether EKS offers it is known only from EKS, when provisioning runs.
+        if version is not None and version not in BATCH_EKS_VERSIONS:
             raise ValueError(
-                f"one of {', '.join(SUPPORTED_KUBERNETES_VERSIONS)}: versions AWS Batch supports that EKS "
-                f"still has in standard support (got {version!r})"
+                f"one of the versions AWS Batch supports on EKS: {', '.join(BATCH_EKS_VERSIONS)} "
+                f"(got {version!r})"
             )
         return version
+
+    @field_validator("cluster_admin_principal_arns")
+    @classmethod
+    def _each_once(cls, principals: list[str]) -> list[str]:
+        repeated = sorted({p for p in principals if principals.count(p) > 1})
+        if repeated:
+            raise ValueError(f"each principal once (repeated: {', '.join(repeated)})")
+        return principals
 
     @field_validator("log_retention_days")
     @classmethod

@@ -35,6 +35,17 @@ M5_LARGE = Price(0.096, "instance hour", EC2_PRICING)
 NAT_GATEWAY = Price(0.045, "gateway hour", VPC_PRICING)
 NAT_GATEWAY_DATA = Price(0.045, "GB processed", VPC_PRICING)
 
+
+def eks_cluster_rate(extended_support: bool) -> Price:
+    """What an EKS cluster costs per hour in standard or in extended support."""
+    return EKS_EXTENDED_SUPPORT if extended_support else EKS_STANDARD_SUPPORT
+
+
+def usd(amount: float) -> str:
+    """``$0.10``: two decimals, as AWS's pricing pages write hourly rates."""
+    return f"${amount:.2f}"
+
+
 # -- What a run costs the control plane (``make bench``'s cost per run) -------------------------------------
 # The services a run uses, per use. Free tiers are left out: they are per account, not per run. AWS's own
 # events (Batch's job state changes, Step Functions' status changes, a schedule's ticks) are free on the

@@ -30,6 +30,11 @@ class AwsResource:
 class EksCluster(AwsResource):
     endpoint: str | None = None
     certificate_authority: str | None = None  # base64 PEM, as DescribeCluster gives it
+    version: str | None = None  # its Kubernetes version
+    support_type: str | None = None  # its upgradePolicy: STANDARD or EXTENDED
+    # The security group EKS created for the cluster: on its control plane's network interfaces and its
+    # managed nodes, admitting all traffic from its own members.
+    security_group_id: str | None = None
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,68 @@
+"""The provision workflow's input (models/environment_input.py): the samples in events/ are valid ones, and
+the rules of the fields that decide who gets in and which Kubernetes version."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from batch_on_eks.errors import InvalidInput
+from batch_on_eks.models.environment_input import ProvisionInput
+from tests.conftest import REPO_ROOT
+
+CONTEXT = {"resource_prefix": "doeks"}
+SAMPLES = sorted((REPO_ROOT / "events").glob("provision-*.json"))
+
+
+@pytest.mark.parametrize("path", SAMPLES, ids=[p.name for p in SAMPLES])
+def test_sample_provision_inputs_are_valid(path: Path) -> None:
+    # When a sample a person pastes into the console is read
+    parsed = ProvisionInput.parse(json.loads(path.read_text()), context=CONTEXT)
+    # Then it is valid, and leaves the Kubernetes version to provisioning (a version written here goes stale)
+    assert parsed.name.startswith("doeks-")
+    assert parsed.kubernetes_version is None
+
+
+@pytest.mark.parametrize(
+    "principal",
+    [
+        "arn:aws:iam::123456789012:role/Admin",
+        "arn:aws:iam::123456789012:role/teams/data/Admin",
+        "arn:aws:iam::123456789012:user/alice",
+        "arn:aws-us-gov:iam::123456789012:role/Admin",
+    ],
+)
+def test_an_iam_role_or_user_may_be_a_cluster_admin(principal: str) -> None:
+    parsed = ProvisionInput.parse(
+        {"name": "doeks-x", "clusterAdminPrincipalArns": [principal]}, context=CONTEXT
+    )
+    assert parsed.cluster_admin_principal_arns == [principal]
+
+
+@pytest.mark.parametrize(
+    ("admins", "field"),
+    [
+        (["arn:aws:sts::123456789012:assumed-role/Admin/alice"], "clusterAdminPrincipalArns.0"),
+        (["arn:aws:iam::123456789012:root"], "clusterAdminPrincipalArns.0"),
+        (
+            ["arn:aws:iam::123456789012:role/A", "arn:aws:iam::123456789012:role/A"],
+            "clusterAdminPrincipalArns",
+        ),
+        ([f"arn:aws:iam::123456789012:role/r{i}" for i in range(21)], "clusterAdminPrincipalArns"),
+    ],
+    ids=["session", "root", "twice", "too-many"],
+)
+def test_other_cluster_admins_are_refused_naming_the_field(admins: list[str], field: str) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        ProvisionInput.parse({"name": "doeks-x", "clusterAdminPrincipalArns": admins}, context=CONTEXT)
+    assert [p["field"] for p in refused.value.problems] == [field]
+
+
+def test_a_version_batch_does_not_support_is_refused_before_asking_eks() -> None:
+    with pytest.raises(InvalidInput) as refused:
+        ProvisionInput.parse({"name": "doeks-x", "kubernetesVersion": "1.28"}, context=CONTEXT)
+    [problem] = refused.value.problems
+    assert problem["field"] == "kubernetesVersion"
+    assert "AWS Batch supports" in problem["rule"]
