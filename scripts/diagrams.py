@@ -1,5 +1,6 @@
 """The Mermaid diagrams of ``docs/architecture.md``, generated from the code: each workflow from its ASL, and
-the architecture from ``template.yaml`` (who invokes which function, which workflow runs which steps).
+the architecture from ``template.yaml`` (who invokes which function, which workflow runs which steps, the
+tables each function's policy lets it use, where undelivered events go, what the alarms notify).
 
     .venv/bin/python scripts/diagrams.py          # rewrite the diagrams in docs/architecture.md
     .venv/bin/python scripts/diagrams.py --check  # exit 1 if a committed diagram differs from the code's
@@ -138,8 +139,55 @@ def architecture() -> str:
             function = _function_of(value)
             if function in functions:
                 lines.append(f"    {name} --> {function}")
+    lines += _data_and_failures(resources, functions)
     lines[1:1] = [f'    {node}(["{text}"])' for node, text in sorted(sources.items())]
     return "\n".join(dict.fromkeys(lines))
+
+
+def _references(value: Any) -> Iterator[str]:
+    """The resources a template value names: ``Ref``, ``Fn::GetAtt`` and the ``${...}`` of ``Fn::Sub``."""
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            if key == "Ref" and isinstance(inner, str):
+                yield inner
+            elif key == "Fn::GetAtt":
+                yield str(inner[0] if isinstance(inner, list) else str(inner).split(".")[0])
+            elif key == "Fn::Sub":
+                text = inner[0] if isinstance(inner, list) else inner
+                yield from (m.group(1) for m in re.finditer(r"\$\{([A-Za-z0-9]+)[.}]", str(text)))
+            yield from _references(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            yield from _references(inner)
+
+
+def _data_and_failures(resources: Mapping[str, Any], functions: Mapping[str, Any]) -> list[str]:
+    """The tables each function's policy lets it use, where undelivered events and failed invocations go
+    (the dead-letter queue), and what the alarms notify."""
+    kinds = {name: resource["Type"] for name, resource in resources.items()}
+    lines = []
+    for name in sorted(n for n, kind in kinds.items() if kind == "AWS::DynamoDB::Table"):
+        lines.append(f'    {name}[("{name.removesuffix("Table")} table")]')
+    for name in sorted(n for n, kind in kinds.items() if kind == "AWS::SQS::Queue"):
+        lines.append(f'    {name}[("{name.removesuffix("Queue")} queue")]')
+    for name, function in sorted(functions.items()):
+        for table in sorted(set(_references(function["Properties"].get("Policies")))):
+            if kinds.get(table) == "AWS::DynamoDB::Table":
+                lines.append(f"    {name} --- {table}")
+        for event in (function["Properties"].get("Events") or {}).values():
+            for queue in _references(event["Properties"].get("DeadLetterConfig")):
+                lines.append(f"    {name} -.->|undelivered| {queue}")
+        for queue in _references(function["Properties"].get("EventInvokeConfig")):
+            if kinds.get(queue) == "AWS::SQS::Queue":
+                lines.append(f"    {name} -.->|failed| {queue}")
+    alarms = sorted(n for n, kind in kinds.items() if kind == "AWS::CloudWatch::Alarm")
+    topics = sorted({t for a in alarms for t in _references(resources[a]["Properties"].get("AlarmActions"))})
+    if alarms:
+        lines.append(f'    alarms{{{{"{len(alarms)} CloudWatch alarms"}}}}')
+    for topic in topics:
+        lines.append(f'    {topic}>"{topic.removesuffix("Topic")} topic (SNS)"]')
+        lines.append(f"    alarms --> {topic}")
+    return lines
 
 
 def diagrams() -> dict[str, str]:
