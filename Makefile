@@ -32,10 +32,11 @@ PY312_DIR = $(shell d=$$(pyenv prefix 3.12 2>/dev/null \
 help: ## this list
 	@grep -E '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)/  make \1\t\2/' | expand -t 22
 
-$(VENV)/.installed: requirements/project.txt
+$(VENV)/.installed: requirements/project.txt pyproject.toml
 	$(PY_BASE) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements/project.txt 2>&1 | $(PIP_QUIET)
-	$(PY) -c "import moto, boto3, aws_lambda_powertools, samtranslator" 
+	$(VENV)/bin/pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e . 2>&1 | $(PIP_QUIET)
+	$(PY) -c "import moto, boto3, aws_lambda_powertools, samtranslator, batch_on_eks_cli" 
 	touch $@
 
 $(TOOLS)/%/.installed: requirements/%.txt

@@ -14,7 +14,8 @@ parameters, the headers and query string (single- and multi-valued), and a ``req
 the request id and an ``identity``: API Gateway's AWS_IAM check is not emulated, and the caller is the
 bridge's ``caller_arn``. With a ``token``, every request must carry ``Authorization: Bearer <token>`` or is
 answered 401 (a bridge left running for people, such as the demo's ``--keep``, is then not open to every local
-process).
+process). With ``sigv4``, every request must be signed as API Gateway's AWS_IAM authorization requires
+(:mod:`local.embedded_aws.api_signatures`: 403 ``MISSING_AUTHENTICATION_TOKEN`` or ``INVALID_SIGNATURE``).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import hmac
 import json
 import threading
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -31,6 +33,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from local.embedded_aws.api_routes import RouteMatch, deployed_routes, match_route
+from local.embedded_aws.api_signatures import Refused, check_signature
+from local.kubernetes.eks_tokens import KnownKey, known_keys
 
 if TYPE_CHECKING:
     from local.embedded_aws.deploy.stack import Stack
@@ -54,10 +58,13 @@ class ApiBridge:
         token: str | None = None,
         caller_arn: str | None = None,
         api_logical_id: str | None = None,
+        sigv4: bool = False,
     ):
         self.aws = aws
         self.stack = stack
         self.token = token
+        # the secrets of the keys a signature may come from: the embedded AWS's, and the process's own
+        self.key_for: Callable[[str], KnownKey | None] | None = known_keys({}) if sigv4 else None
         self.caller_arn = caller_arn or f"arn:aws:iam::{aws.account}:user/local-api-bridge"
         apis = [r for r in stack.resources.values() if r.type == "AWS::ApiGateway::RestApi"]
         if api_logical_id is not None:
@@ -111,6 +118,11 @@ class ApiBridge:
         self.stop()
 
     # -- one request ----------------------------------------------------------------------------------------
+    def check_signature(self, method: str, url: str, headers: dict[str, str], body: bytes) -> None:
+        """Raises ``Refused`` as API Gateway's IAM authorization would (a bridge with ``sigv4`` only)."""
+        if self.key_for is not None:
+            check_signature(method, url, headers, body, self.key_for)
+
     def authorized(self, authorization: str | None) -> bool:
         if self.token is None:
             return True
@@ -267,6 +279,14 @@ class _BridgeHandler(BaseHTTPRequestHandler):
                 "send Authorization: Bearer <the bridge's token>",
                 [("WWW-Authenticate", "Bearer")],
             )
+            return
+        try:
+            lowered = {name.lower(): value for name, value in self.headers.items()}
+            bridge.check_signature(
+                self.command, f"http://{self.headers.get('Host')}{self.path}", lowered, body
+            )
+        except Refused as refused:
+            self._refuse(HTTPStatus.FORBIDDEN, refused.code, refused.message)
             return
         parts = urlsplit(self.path)
         stage_prefix = f"/{bridge.stage}"

@@ -4,8 +4,10 @@ where CloudWatch turns the embedded metric format (EMF) lines into metrics.
 Handlers run concurrently in one process, so ``sys.stdout`` cannot simply be swapped for an invocation's
 buffer: it becomes a router that appends what the current thread's invocation writes to that invocation's
 lines (a context variable says which), and passes everything on to the stream it replaced. Powertools'
-Logger binds its stream when it is created, so the runtime points the service's log handlers at a router too.
-pytest swaps ``sys.stdout`` between a test's phases: the router is put back at every invocation.
+Logger binds its stream when it is created, so the runtime points the service's log handlers at a stream that
+writes to whatever ``sys.stdout`` is at the time. pytest swaps ``sys.stdout`` (between a test's phases, and
+for ``capsys``): the router is put back at every invocation, and a router whose stream was closed under it
+writes to the process's own.
 """
 
 from __future__ import annotations
@@ -16,28 +18,56 @@ import json
 import logging
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 _CURRENT: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("lambda_output", default=None)
 
 
+def _keep(text: str) -> None:
+    chunks = _CURRENT.get()
+    if chunks is not None:
+        chunks.append(text)
+
+
 class _Router(io.TextIOBase):
+    """``sys.stdout`` while handlers run: keeps what an invocation writes, and passes everything on to the
+    stream it replaced (or the process's own, once that one is closed: a test's capture that has ended)."""
+
     def __init__(self, base: TextIO):
         self.base = base
 
     def write(self, text: str) -> int:
-        chunks = _CURRENT.get()
-        if chunks is not None:
-            chunks.append(text)
-        return self.base.write(text)
+        _keep(text)
+        try:
+            return self.base.write(text)
+        except ValueError:  # closed
+            return sys.__stdout__.write(text) if sys.__stdout__ is not None else len(text)
 
     def flush(self) -> None:
-        self.base.flush()
+        with suppress(ValueError):
+            self.base.flush()
 
     def isatty(self) -> bool:
         return False
+
+
+class _CurrentStdout(io.TextIOBase):
+    """The Logger's stream: whatever ``sys.stdout`` is when a line is written, as a logger writing to stdout
+    in Lambda would, kept once for the invocation."""
+
+    def write(self, text: str) -> int:
+        current = sys.stdout
+        if not isinstance(current, _Router):
+            _keep(text)
+        return current.write(text)
+
+    def flush(self) -> None:
+        sys.stdout.flush()
+
+
+_LOGGER_STREAM = _CurrentStdout()
 
 
 def _routed(stream: TextIO) -> TextIO:
@@ -78,8 +108,8 @@ def captured(output: InvocationOutput, logger_name: str | None) -> Iterator[None
     sys.stdout = _routed(sys.stdout)
     if logger_name:
         for handler in logging.getLogger(logger_name).handlers:
-            if isinstance(handler, logging.StreamHandler) and not isinstance(handler.stream, _Router):
-                handler.setStream(_routed(handler.stream))
+            if isinstance(handler, logging.StreamHandler) and handler.stream is not _LOGGER_STREAM:
+                handler.setStream(_LOGGER_STREAM)
     chunks: list[str] = []
     token = _CURRENT.set(chunks)
     try:

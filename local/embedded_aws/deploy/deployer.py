@@ -13,6 +13,8 @@ what they need themselves).
 
 from __future__ import annotations
 
+import json
+import warnings
 from pathlib import Path
 
 from local.embedded_aws.deploy.account import AccountApi
@@ -98,7 +100,27 @@ class Deployer:
                 stack.outputs[name] = intrinsics.resolve(output["Value"])
             except KeyError:
                 stack.outputs[name] = None  # refers to a resource type that is not emulated
+        self._answer_describe_stacks(stack, translated.template.get("Outputs", {}))
         return stack
+
+    def _answer_describe_stacks(self, stack: Stack, declared: dict[str, dict[str, object]]) -> None:
+        """CloudFormation's DescribeStacks answers the stack's outputs, as a client of a deployed stack reads
+        them: moto's CloudFormation holds a stand-in stack of that name with those outputs only (its resources
+        were created above, not by moto's CloudFormation, which emulates few of their types)."""
+        outputs = {
+            name: {"Value": str(value), "Description": str(declared[name].get("Description", ""))}
+            for name, value in stack.outputs.items()
+            if value is not None
+        }
+        stand_in = {
+            "Resources": {"Deployed": {"Type": "AWS::CloudFormation::WaitConditionHandle"}},
+            "Outputs": outputs,
+        }
+        with warnings.catch_warnings():  # moto warns that it creates nothing for the stand-in's resource
+            warnings.simplefilter("ignore")
+            self.api.client("cloudformation").create_stack(
+                StackName=stack.name, TemplateBody=json.dumps(stand_in)
+            )
 
     @staticmethod
     def _with_embedded_defaults(template_path: Path, parameters: dict[str, str] | None) -> dict[str, str]:
