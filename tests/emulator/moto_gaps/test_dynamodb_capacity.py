@@ -14,11 +14,6 @@ from tests.emulator.moto_gaps.support import unique_name
 
 
 @pytest.fixture(scope="module")
-def dynamodb(client: Callable[..., Any]) -> Any:
-    return client("dynamodb")
-
-
-@pytest.fixture(scope="module")
 def table(dynamodb: Any) -> str:
     """A table with one index, keyed by ``due`` (present on some items only), projecting keys only."""
     name = unique_name("metered")

@@ -6,7 +6,6 @@ when a write is refused, a transaction cancelled whole, a request never failing 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -17,11 +16,6 @@ from tests.emulator.moto_gaps.support import error_code, unique_name
 
 LIMIT = 400 * 1024  # bytes: attribute names and values together
 BOUND = 30.0  # an upper bound on a wait, never a synchronisation
-
-
-@pytest.fixture(scope="module")
-def dynamodb(client: Callable[..., Any]) -> Any:
-    return client("dynamodb")
 
 
 @pytest.fixture(scope="module")
