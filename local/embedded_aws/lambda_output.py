@@ -13,7 +13,6 @@ writes to the process's own.
 from __future__ import annotations
 
 import contextvars
-import io
 import json
 import logging
 import sys
@@ -31,9 +30,11 @@ def _keep(text: str) -> None:
         chunks.append(text)
 
 
-class _Router(io.TextIOBase):
+class _Router:
     """``sys.stdout`` while handlers run: keeps what an invocation writes, and passes everything on to the
-    stream it replaced (or the process's own, once that one is closed: a test's capture that has ended)."""
+    stream it replaced (or the process's own, once that one is closed: a test's capture that has ended).
+    A plain object, not an ``io`` class: it has no finalizer that would close or flush the stream it wraps
+    when it is collected, in whatever thread the collection happens."""
 
     def __init__(self, base: TextIO):
         self.base = base
@@ -52,8 +53,11 @@ class _Router(io.TextIOBase):
     def isatty(self) -> bool:
         return False
 
+    def __getattr__(self, name: str) -> Any:  # encoding, fileno, ... as the wrapped stream has them
+        return getattr(self.base, name)
 
-class _CurrentStdout(io.TextIOBase):
+
+class _CurrentStdout:
     """The Logger's stream: whatever ``sys.stdout`` is when a line is written, as a logger writing to stdout
     in Lambda would, kept once for the invocation."""
 
