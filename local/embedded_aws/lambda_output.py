@@ -106,14 +106,26 @@ class InvocationOutput:
         return [line for line in self.json_lines() if "level" in line and "message" in line]
 
 
+def _powertools_handlers() -> Iterator[logging.StreamHandler[Any]]:
+    """The stream handlers Powertools' Loggers write with (their formatter is Powertools'), whatever the
+    logger's name: a Logger created outside a function (a test importing the domain) keeps the name it got."""
+    for candidate in list(logging.Logger.manager.loggerDict.values()):
+        if isinstance(candidate, logging.Logger):
+            for handler in candidate.handlers:
+                formatter = type(handler.formatter).__module__ if handler.formatter else ""
+                if isinstance(handler, logging.StreamHandler) and formatter.startswith(
+                    "aws_lambda_powertools"
+                ):
+                    yield handler
+
+
 @contextmanager
-def captured(output: InvocationOutput, logger_name: str | None) -> Iterator[None]:
+def captured(output: InvocationOutput) -> Iterator[None]:
     """Keep what this thread prints into ``output`` for the block (and still print it)."""
     sys.stdout = _routed(sys.stdout)
-    if logger_name:
-        for handler in logging.getLogger(logger_name).handlers:
-            if isinstance(handler, logging.StreamHandler) and handler.stream is not _LOGGER_STREAM:
-                handler.setStream(_LOGGER_STREAM)
+    for handler in _powertools_handlers():
+        if handler.stream is not _LOGGER_STREAM:
+            handler.setStream(_LOGGER_STREAM)
     chunks: list[str] = []
     token = _CURRENT.set(chunks)
     try:

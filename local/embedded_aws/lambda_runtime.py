@@ -267,7 +267,7 @@ class LambdaRuntime:
         try:
             with (
                 function_environment(environment),
-                captured(output, environment.get("POWERTOOLS_SERVICE_NAME")),
+                captured(output),
             ):
                 result = handler(event, context)
             return InvokeResult(payload=json.dumps(result).encode(), function_error=None)

@@ -17,6 +17,7 @@ from typing import Any
 import boto3
 import pytest
 
+from batch_on_eks import observability
 from batch_on_eks.aws.runs_table import RunStore
 from batch_on_eks.models.job_status import JobStatus
 from batch_on_eks.models.run import Run
@@ -279,3 +280,9 @@ def test_every_alarm_notifies_the_alarm_topic(scenario: Scenario) -> None:
     assert "notify nobody yet" in notifications
     assert "aws sns subscribe" in notifications
     assert topic in notifications
+
+
+def test_the_namespace_outside_lambda_is_the_templates() -> None:
+    # Given the namespace a domain function uses when it runs outside Lambda (no POWERTOOLS_METRICS_NAMESPACE)
+    # Then it is the template's, so a script's or a test's metrics land where the dashboard looks
+    assert observability.DEFAULT_NAMESPACE == NAMESPACE

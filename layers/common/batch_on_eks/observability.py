@@ -12,10 +12,16 @@ would make a metric per run (docs/operations.md lists them all).
 
 from __future__ import annotations
 
+import os
+
 from aws_lambda_powertools import Logger, single_metric
 from aws_lambda_powertools.metrics import MetricUnit
 
 logger = Logger()
+
+# The template's POWERTOOLS_METRICS_NAMESPACE (Globals), for a domain function called outside Lambda (a
+# script, a test): a metric is never the reason a step fails. A test keeps the two equal.
+DEFAULT_NAMESPACE = "BatchOnEks"
 
 
 def emit(
@@ -23,7 +29,8 @@ def emit(
 ) -> None:
     """One metric, now. A dimension given as None or "" is left out (an unknown queue is not a queue)."""
     as_unit = unit if isinstance(unit, MetricUnit) else MetricUnit(unit)
-    with single_metric(name=name, unit=as_unit, value=value) as metric:
+    namespace = os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or DEFAULT_NAMESPACE
+    with single_metric(name=name, unit=as_unit, value=value, namespace=namespace) as metric:
         for key, dimension in dimensions.items():
             if dimension:
                 metric.add_dimension(name=key, value=dimension)
