@@ -12,20 +12,22 @@ writes to the process's own.
 
 from __future__ import annotations
 
-import contextvars
 import json
 import logging
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-_CURRENT: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("lambda_output", default=None)
+# Which invocation this thread runs: a thread-local, not a context variable (each handler has its thread;
+# CPython 3.11's context variables can crash in garbage collection, python/cpython#148891).
+_CURRENT = threading.local()
 
 
 def _keep(text: str) -> None:
-    chunks = _CURRENT.get()
+    chunks: list[str] | None = getattr(_CURRENT, "chunks", None)
     if chunks is not None:
         chunks.append(text)
 
@@ -127,9 +129,10 @@ def captured(output: InvocationOutput) -> Iterator[None]:
         if handler.stream is not _LOGGER_STREAM:
             handler.setStream(_LOGGER_STREAM)
     chunks: list[str] = []
-    token = _CURRENT.set(chunks)
+    outer = getattr(_CURRENT, "chunks", None)
+    _CURRENT.chunks = chunks
     try:
         yield
     finally:
-        _CURRENT.reset(token)
+        _CURRENT.chunks = outer
         output.lines.extend("".join(chunks).splitlines())

@@ -22,6 +22,7 @@ def by_name(metrics: list[RunMetric]) -> dict[str, float]:
 def test_a_retried_job_counts_both_attempts_runnable_time() -> None:
     # Given a job RUNNABLE 2 s, failed, RUNNABLE again 3 s, then succeeded
     run = a_run(
+        submit_claimed_at=1_000,
         timeline=timeline(
             (S.SUBMITTED, 1_000, 1),
             (S.RUNNABLE, 2_000, 1),
@@ -31,7 +32,7 @@ def test_a_retried_job_counts_both_attempts_runnable_time() -> None:
             (S.STARTING, 12_000, 2),
             (S.RUNNING, 13_000, 2),
             (S.SUCCEEDED, 20_000, 2),
-        )
+        ),
     )
     # When its metrics are computed for an execution from 500 ms to 20,700 ms
     metrics = run_metrics("SUCCEEDED", None, run, 500, 20_700)

@@ -43,10 +43,11 @@ def runnable_seconds(run: Run) -> float | None:
 
 
 def submit_to_running_seconds(run: Run) -> float | None:
-    """From the job's submission (the run's first status, SUBMITTED as DescribeJobs shows it, else its
-    claim of the submission) to its first RUNNING."""
+    """From the job's submission (the control plane's claim of it, just before its SubmitJob call; the
+    timeline's SUBMITTED is stamped when the reply is recorded, which can come after RUNNING's event) to its
+    first RUNNING."""
     running = _first(run, JobStatus.RUNNING)
-    submitted = _first(run, JobStatus.SUBMITTED) or run.submit_claimed_at
+    submitted = run.submit_claimed_at
     if running is None or submitted is None:
         return None
     return max(0, running - submitted) / 1000
