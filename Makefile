@@ -81,12 +81,20 @@ cfn-lint: venv ## cfn-lint with the serverless rules
 checkov: tools ## checkov on template.yaml
 	$(CHECKOV) --quiet --compact --skip-download --framework cloudformation -f $(TEMPLATE)
 
-build: tools ## sam build (needs Python 3.12, the Lambda runtime)
+# The functions' and the layer's architecture: the stack's Architecture parameter (x86_64 or arm64). SAM
+# gives a makefile build (the layer's) no architecture, so the same value goes to sam build's parameter
+# (the functions, the layer's BuildArchitecture) and, through the environment, to layers/common/Makefile
+# (the wheels it installs). A cache per architecture: SAM's cache key does not see the environment.
+ARCHITECTURE ?= x86_64
+BUILD_DIR    ?= .aws-sam/build
+build: tools ## sam build (needs Python 3.12, the Lambda runtime); ARCHITECTURE=arm64 for Graviton
 	@d="$(PY312_DIR)"; [ -n "$$d" ] && [ -x "$$d/python3.12" ] || { \
 	  echo "make build: no python3.12 found (looked at 'pyenv prefix 3.12', \
 	$${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.12*, and PATH). sam build needs the Lambda runtime's Python: \
 	run 'pyenv install 3.12', or 'make build PY312_DIR=/dir/holding/python3.12'." >&2; exit 1; }
-	PATH="$(PY312_DIR):$$PATH" $(SAM) build --template $(TEMPLATE) --build-dir .aws-sam/build
+	PATH="$(PY312_DIR):$$PATH" ARCHITECTURE="$(ARCHITECTURE)" $(SAM) build --template $(TEMPLATE) \
+	  --build-dir "$(BUILD_DIR)" --cache-dir ".aws-sam/cache-$(ARCHITECTURE)" \
+	  --parameter-overrides Architecture=$(ARCHITECTURE)
 
 # The tests wait on Step Functions, events and API servers far more than they compute: three workers keep two
 # cores busy. A test file stays on one worker (its module-scoped embedded AWS is started once). The
@@ -107,8 +115,8 @@ openapi: venv ## regenerate the committed openapi.json from the code
 demo: venv system-deps kubernetes ## the blueprint's walkthrough, end to end, on the embedded AWS (ARGS=--keep)
 	$(PY) -m local.demo $(ARGS)
 
-bench: venv system-deps ## the benchmark: states, event-to-end latency, cold imports
-	$(PY) -m local.bench $(ARGS)
+bench: venv system-deps build ## the benchmark: states, event-to-end latency, cold imports of the built layer
+	$(PY) -m local.bench --python "$(PY312_DIR)/python3.12" $(ARGS)
 
 clean: ## remove the environments and caches
 	rm -rf $(VENV) $(TOOLS) .aws-sam .pytest_cache .mypy_cache .ruff_cache

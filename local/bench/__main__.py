@@ -7,7 +7,9 @@
    then Wait + DescribeJobs + Choice) runs on the same emulated jobs.
 2. The time from the job's terminal event to the execution's end, median of ``--runs`` runs, both designs.
 3. Each function's cold import time, as a ratio to a bare ``import boto3``: medians of 7 fresh processes
-   each, with the code precompiled as ``layers/common/Makefile`` ships it (Lambda cannot write bytecode).
+   each, of the layer as ``make build`` built it (its boto3 and botocore, its precompiled bytecode: Lambda
+   cannot write ``__pycache__``) with the Lambda runtime's Python (``--python``, 3.12), and nothing else
+   importable (``-S``: no site-packages, as the layer is all a function has besides the standard library).
 """
 
 from __future__ import annotations
@@ -36,18 +38,22 @@ HERE = Path(__file__).resolve().parent
 FRESH_PROCESSES = 7
 
 
-def cold_imports() -> list[tuple[str, float, float]]:
-    """(function, median import seconds, ratio to a bare ``import boto3``) for every function, its code
-    precompiled as the layer's build ships it (``layers/common/Makefile``: unchecked-hash bytecode, since
-    Lambda cannot write ``__pycache__``); the dependencies' bytecode is the one pip compiled."""
+BUILT_LAYER = REPO_ROOT / ".aws-sam" / "build" / "CommonLayer" / "python"
+
+
+def cold_imports(python: str, layer: Path = BUILT_LAYER) -> list[tuple[str, float, float]]:
+    """(function, median import seconds, ratio to a bare ``import boto3``) for every function, imported by
+    ``python`` from its folder (precompiled as the layer's) and the built ``layer``, the boto3 included."""
+    if not (layer / "batch_on_eks").is_dir() or not (layer / "boto3").is_dir():
+        raise SystemExit(f"no built layer with boto3 at {layer}: run `make build` first")
 
     def median_import(module: str, path: list[str]) -> float:
         code = f"import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(path), "PYTHONDONTWRITEBYTECODE": "1"}
+        env = {"PYTHONPATH": os.pathsep.join(path), "PYTHONDONTWRITEBYTECODE": "1", "PATH": os.defpath}
         times = [
             float(
                 subprocess.run(
-                    [sys.executable, "-c", code], env=env, check=True, capture_output=True, text=True
+                    [python, "-S", "-c", code], env=env, check=True, capture_output=True, text=True
                 ).stdout
             )
             for _ in range(FRESH_PROCESSES)
@@ -55,17 +61,16 @@ def cold_imports() -> list[tuple[str, float, float]]:
         return statistics.median(times)
 
     with tempfile.TemporaryDirectory() as scratch:
-        shipped = Path(scratch)
-        shutil.copytree(REPO_ROOT / "layers" / "common" / "batch_on_eks", shipped / "layer" / "batch_on_eks")
-        shutil.copytree(REPO_ROOT / "functions", shipped / "functions")
+        functions = Path(scratch) / "functions"
+        shutil.copytree(REPO_ROOT / "functions", functions)
         compileall.compile_dir(
-            shipped, quiet=1, invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH
+            functions, quiet=1, invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH
         )
-        bare = median_import("boto3", [])
+        bare = median_import("boto3", [str(layer)])
         rows = [("(bare import boto3)", bare, 1.0)]
-        for folder in sorted((shipped / "functions").iterdir()):
+        for folder in sorted(functions.iterdir()):
             if (folder / "app.py").exists():
-                seconds = median_import("app", [str(folder), str(shipped / "layer")])
+                seconds = median_import("app", [str(folder), str(layer)])
                 rows.append((folder.name, seconds, seconds / bare))
     return rows
 
@@ -104,11 +109,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--scale", type=float, default=1 / 30, help="time scale (default 1/30)")
     parser.add_argument("--runs", type=int, default=7, help="runs for the latency medians (default 7)")
+    parser.add_argument(
+        "--python", default="python3.12", help="the Lambda runtime's Python, for the cold imports (3.12)"
+    )
     args = parser.parse_args(argv)
     scale = args.scale
 
-    print("cold import (median of 7 fresh processes; our code precompiled as the layer ships it):")
-    for name, seconds, ratio in cold_imports():
+    print("cold import (median of 7 fresh processes; the built layer, boto3 included, as it ships):")
+    for name, seconds, ratio in cold_imports(args.python):
         print(f"  {name:<22} {seconds * 1000:7.1f} ms  {ratio:4.2f}x")
 
     with EmbeddedAws(timings=Timings(runnable=max(0.05, 5 * scale), starting=max(0.05, 5 * scale))) as aws:

@@ -56,14 +56,19 @@ def normalized(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def distributions(directory: Path) -> dict[str, str]:
-    """The distributions installed in ``directory``: normalized name -> version."""
+def distributions(directory: Path) -> dict[str, tuple[str, Path]]:
+    """The distributions installed in ``directory``: normalized name -> (version, its .dist-info)."""
     found = {}
     for info in directory.glob("*.dist-info"):
         match = _DIST_INFO.fullmatch(info.name)
         assert match is not None, info.name
-        found[normalized(match["name"])] = match["version"]
+        found[normalized(match["name"])] = (match["version"], info)
     return found
+
+
+def versions(directory: Path) -> dict[str, str]:
+    """The distributions installed in ``directory``: normalized name -> version."""
+    return {name: version for name, (version, _) in distributions(directory).items()}
 
 
 def pins(path: Path) -> dict[str, str]:
