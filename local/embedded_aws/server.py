@@ -37,6 +37,7 @@ from local.embedded_aws.deploy.deployer import Deployer
 from local.embedded_aws.deploy.stack import Stack
 from local.embedded_aws.event_bus import Delivery, EventBus, aws_event
 from local.embedded_aws.lambda_runtime import LambdaRuntime
+from local.embedded_aws.moto_gaps.batch import batch_credentials
 from local.embedded_aws.moto_gaps.eks_access_entries import ClusterAccessRecords
 from local.embedded_aws.moto_gaps.eks_addons import ADDON_CATALOG
 from local.embedded_aws.moto_gaps.eks_control_plane import use_eks_control_plane
@@ -154,7 +155,10 @@ class EmbeddedAws:
         find_binaries()  # fail now, naming `make kubernetes`, rather than inside a CreateCluster call
         own = (os.environ["AWS_ACCESS_KEY_ID"], os.environ["AWS_SECRET_ACCESS_KEY"])  # set just above
         self.kubernetes = EksKubernetes(
-            sts_endpoint=self.endpoint, own_credentials=own, access=ClusterAccessRecords()
+            sts_endpoint=self.endpoint,
+            own_credentials=own,
+            access=ClusterAccessRecords(),
+            batch_credentials=batch_credentials,
         )
         use_eks_control_plane(self.kubernetes)
         self.batch.pod_host = self.kubernetes.pod_host

@@ -13,7 +13,7 @@ update, delete, tags); Batch compute environments, job queues and job definition
   in their creating status and become ready as :data:`.readiness.READINESS` says;
 - :mod:`.eks_control_plane`: a real local API server's endpoint and CA per cluster, when the embedded AWS
   runs them;
-- :mod:`.batch`: Batch compute environments on EKS;
+- :mod:`.batch`: Batch compute environments on EKS; :mod:`.batch_access_entry`: Batch's own EKS access entry;
 - :mod:`.step_functions`: unnamed executions, and task tokens answered while the task's Lambda runs;
 - :mod:`.presigned_requests`: query-string-signed requests (the STS URL inside an EKS token);
 - :mod:`.iam_service_linked_roles`: Batch's and EKS's service-linked roles named as AWS names them;
@@ -29,6 +29,7 @@ import threading
 
 from local.embedded_aws.moto_gaps import (
     batch,
+    batch_access_entry,
     eks_access_entries,
     eks_addons,
     eks_cluster_security_group,
@@ -62,6 +63,7 @@ def install() -> None:
         eks_lifecycle.install()
         eks_control_plane.install()
         batch.install()
+        batch_access_entry.install()  # wraps what batch.install() set
         step_functions.install()
         presigned_requests.install()
         iam_service_linked_roles.install()

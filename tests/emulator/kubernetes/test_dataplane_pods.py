@@ -34,11 +34,12 @@ class PodsWhileRunning:
     """The pod of each job, as the API server had it when the job turned RUNNING."""
 
     admin: KubeClient
+    cluster_arn: str
     pods: dict[str, dict[str, Any]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __call__(self, job: EmulatedJob, detail: dict[str, Any]) -> None:
-        if detail["status"] != "RUNNING":
+        if detail["status"] != "RUNNING" or job.cluster_arn != self.cluster_arn:
             return
         pod_name = detail["eksProperties"]["podProperties"]["podName"]
         pod = self.admin.get(f"/api/v1/namespaces/{job.namespace}/pods/{pod_name}")
@@ -63,7 +64,7 @@ def world(aws: EmbeddedAws) -> Iterator[World]:
     assert cluster is not None
     admin = KubeClient(cluster)
     map_batch_in_aws_auth(admin)
-    seen = PodsWhileRunning(admin)
+    seen = PodsWhileRunning(admin, env.cluster_arn)
     aws.batch.observers.append(seen)
     definition = env.register_job_definition(unique("echo"), ["sh", "-c", "echo hello from the pod"])
     yield World(aws, env, admin, seen, definition)
@@ -182,9 +183,15 @@ def test_on_an_api_cluster_batchs_own_access_entry_lets_it_in(world: World) -> N
     assert world.aws.kubernetes is not None
     records = world.aws.kubernetes.audit_log(env.cluster_arn)
     created = [
-        r for r in records if r["verb"] == "create" and (r.get("objectRef") or {}).get("name") == pod_name
+        r
+        for r in records
+        if r["verb"] == "create"
+        and (r.get("objectRef") or {}).get("name") == pod_name
+        and r["responseStatus"]["code"] == 201  # not an attempt refused before the service account existed
     ]
-    assert [r["user"]["username"] for r in created] == ["aws-batch"]
+    assert [r["user"]["username"] for r in created] == ["aws-batch"], [
+        (r["user"]["username"], r["responseStatus"]) for r in records if r["verb"] == "create"
+    ]
     # And nothing asked for aws-auth: the entry, not a ConfigMap, let Batch in
     assert not [r for r in records if (r.get("objectRef") or {}).get("name") == "aws-auth"]
 

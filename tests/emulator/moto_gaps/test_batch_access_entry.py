@@ -39,7 +39,7 @@ def _ce(batch: Any, network: dict[str, Any], cluster_arn: str, state: str | None
     name = unique_name("ce")
     entry = {"accessEntry": {"desiredState": state}} if state else {}
     eks_compute_environment(
-        batch, name, cluster_arn, network["subnets"], network["groups"], network["profile"], **entry
+        batch, name, cluster_arn, network["subnets"], network["groups"], network["profile"], eks_extra=entry
     )
     return name
 
