@@ -110,6 +110,12 @@ def ensure_cluster_admin(cluster: str, principal_arn: str, partition: str) -> No
     )
 
 
+def ensure_node_access_entry(cluster: str, role_arn: str) -> None:
+    """An ``EC2_LINUX`` access entry for ``role_arn``: nodes with that role join the cluster (EKS gives the
+    entry the node's username and group itself; it takes no access policy). Already there is done."""
+    _unless(_IN_USE, _eks().create_access_entry, clusterName=cluster, principalArn=role_arn, type="EC2_LINUX")
+
+
 def remove_access_entry(cluster: str, principal_arn: str) -> None:
     """DeleteAccessEntry (its access policies go with it); an entry already gone is done."""
     _unless(_NOT_FOUND, _eks().delete_access_entry, clusterName=cluster, principalArn=principal_arn)

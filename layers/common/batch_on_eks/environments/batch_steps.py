@@ -15,6 +15,7 @@ from batch_on_eks.aws.environments_table import EnvironmentStore
 from batch_on_eks.environments.removal import owned
 from batch_on_eks.environments.steps import Step, StepEvent, StepResult, check_result, run_step
 from batch_on_eks.errors import ResourceFailed
+from batch_on_eks.models.environment_input import ACCESS_ENTRY_STATES, AWS_AUTH
 from batch_on_eks.models.environment_names import (
     ENVIRONMENT_TAG,
     QUEUE_KINDS,
@@ -158,10 +159,14 @@ class BatchSteps:
                         ],
                         "tags": environment_tags(name),
                     },
-                    # The namespace from the input: the one RBAC and aws-auth were set up for.
+                    # The namespace from the input: the one RBAC was set up for; Batch's own access entry
+                    # as the access mode says, never left to INHERIT_FROM_CLUSTER.
                     "eksConfiguration": {
                         "eksClusterArn": cluster.arn,
                         "kubernetesNamespace": config["namespace"],
+                        "accessEntry": {
+                            "desiredState": ACCESS_ENTRY_STATES[config.get("accessMode", AWS_AUTH)]
+                        },
                     },
                     "tags": environment_tags(name),
                 }
