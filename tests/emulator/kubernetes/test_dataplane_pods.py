@@ -148,18 +148,22 @@ def test_a_job_fails_with_rbacs_reason_when_batch_may_not_create_its_pod(world: 
     assert job["eksAttempts"][0]["statusReason"] == job["statusReason"]
 
 
-def test_batch_is_unauthorized_where_nothing_maps_its_role(world: World) -> None:
-    # Given a cluster of its own whose namespace grants aws-batch pods, but no aws-auth (CONFIG_MAP mode)
-    env = create_batch_on_eks(unique("unmapped-queue"), namespace="batch-jobs")
-    admin = cluster_admin(world.aws, env.cluster_arn)
-    create_namespace(admin, env.namespace, grant_batch=True)
-    definition = env.register_job_definition(unique("echo"), ["sh", "-c", "echo never"])
-    # When a job is submitted there
+def _job_on_a_cluster_of_its_own(world: World, env: Any, command: str) -> dict[str, Any]:
+    """A job run on ``env``'s queue once its namespace grants aws-batch pods: DescribeJobs at its end."""
+    create_namespace(cluster_admin(world.aws, env.cluster_arn), env.namespace, grant_batch=True)
+    definition = env.register_job_definition(unique("echo"), ["sh", "-c", command])
     job_id = boto3.client("batch").submit_job(
         jobName=unique("job"), jobQueue=env.queue_name, jobDefinition=definition
     )["jobId"]
     assert world.aws.batch.done_event(job_id).wait(BOUND)
-    job = boto3.client("batch").describe_jobs(jobs=[job_id])["jobs"][0]
+    return dict(boto3.client("batch").describe_jobs(jobs=[job_id])["jobs"][0])
+
+
+def test_batch_is_unauthorized_where_nothing_maps_its_role(world: World) -> None:
+    # Given a cluster of its own whose namespace grants aws-batch pods, but no aws-auth (CONFIG_MAP mode)
+    env = create_batch_on_eks(unique("unmapped-queue"), namespace="batch-jobs")
+    # When a job is submitted there
+    job = _job_on_a_cluster_of_its_own(world, env, "echo never")
     # Then it fails: the API server did not know Batch's token (401), the user aws-batch never existed there
     assert job["status"] == "FAILED"
     assert "401 Unauthorized" in job["statusReason"], job["statusReason"]
@@ -168,15 +172,8 @@ def test_batch_is_unauthorized_where_nothing_maps_its_role(world: World) -> None
 def test_on_an_api_cluster_batchs_own_access_entry_lets_it_in(world: World) -> None:
     # Given a cluster in API mode (no aws-auth at all), whose compute environment inherits Batch's entry
     env = create_batch_on_eks(unique("api-queue"), namespace="batch-jobs", authentication_mode="API")
-    admin = cluster_admin(world.aws, env.cluster_arn)
-    create_namespace(admin, env.namespace, grant_batch=True)
-    definition = env.register_job_definition(unique("echo"), ["sh", "-c", "echo through the entry"])
     # When a job is submitted there
-    job_id = boto3.client("batch").submit_job(
-        jobName=unique("job"), jobQueue=env.queue_name, jobDefinition=definition
-    )["jobId"]
-    assert world.aws.batch.done_event(job_id).wait(BOUND)
-    job = boto3.client("batch").describe_jobs(jobs=[job_id])["jobs"][0]
+    job = _job_on_a_cluster_of_its_own(world, env, "echo through the entry")
     # Then it succeeds, its pod created by the user aws-batch, as the API server recorded it
     assert job["status"] == "SUCCEEDED", job.get("statusReason")
     pod_name = job["eksAttempts"][0]["podName"]
