@@ -26,7 +26,7 @@ PY312_DIR = $(shell d=$$(pyenv prefix 3.12 2>/dev/null \
 	else p=$$(type -P python3.12 || true); [[ -z "$$p" || "$$p" == */shims/* ]] || dirname "$$p"; fi)
 
 .PHONY: help demo test unit bench openapi venv tools system-deps kubernetes lint typecheck layers \
-	sam-validate cfn-lint checkov build pytest diagrams clean
+	sam-validate cfn-lint checkov build pytest diagrams clean aws-acceptance
 
 # `make help` lists every target with the text after its `##`.
 help: ## this list
@@ -117,6 +117,13 @@ demo: venv system-deps kubernetes ## the blueprint's walkthrough, end to end, on
 
 bench: venv system-deps build ## the benchmark: states, event-to-end latency, cold imports of the built layer
 	$(PY) -m local.bench --python "$(PY312_DIR)/python3.12" $(ARGS)
+
+# The walkthrough on a real account, with your credentials; refuses without CONFIRM=yes (it creates billable
+# resources). ARGS: --environment NAME (use an existing one, left up), --region, --admin-principal-arn.
+aws-acceptance: venv ## the walkthrough against a deployed stack: STACK=<name> CONFIRM=yes (it costs; see docs/deployment.md)
+	@test -n "$(STACK)" || { echo "make aws-acceptance STACK=<your stack's name> CONFIRM=yes"; exit 2; }
+	PYTHONPATH=layers/common $(PY) scripts/aws_acceptance.py --stack "$(STACK)" \
+	  $(if $(filter yes,$(CONFIRM)),--confirm-billable-resources) $(ARGS)
 
 clean: ## remove the environments and caches
 	rm -rf $(VENV) $(TOOLS) .aws-sam .pytest_cache .mypy_cache .ruff_cache
