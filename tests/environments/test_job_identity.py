@@ -1,0 +1,119 @@
+"""Jobs do not run with the node's credentials: the hello-world job definition provisioning registers runs off
+the host network with the service account ``aws-batch-job``, which EKS Pod Identity binds to the stack's job
+role; the compute environments' launch template requires IMDSv2 with a hop limit of 1, so a pod off the
+host network cannot reach the node's metadata service. Through the provision state machine, with a real
+kube-apiserver (whose ServiceAccount admission refuses a pod naming a service account that does not exist)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+
+from local.embedded_aws.server import EmbeddedAws
+from local.kubernetes.client import KubeClient
+from tests.conftest import FAST, TODAY
+from tests.environments.provision_support import ProvisionWorld
+
+NAME = "doeks-identity"
+NAMESPACE = "identity-jobs"
+SERVICE_ACCOUNT = "aws-batch-job"
+
+
+@pytest.fixture(scope="module")
+def world() -> Iterator[ProvisionWorld]:
+    with EmbeddedAws(timings=FAST, kubernetes=True, today=TODAY) as aws:
+        world = ProvisionWorld(aws, aws.deploy())
+        described = world.run("provision", {"name": NAME, "namespace": NAMESPACE})
+        assert described["status"] == "SUCCEEDED", described.get("cause")
+        yield world
+
+
+def test_the_hello_world_runs_off_the_host_network_as_its_service_account(world: ProvisionWorld) -> None:
+    # Then the job definition provisioning registered names no host network and the job service account
+    batch = world.aws.client("batch")
+    definition = batch.describe_job_definitions(jobDefinitionName=f"{NAME}-hello-world", status="ACTIVE")
+    pod = definition["jobDefinitions"][0]["eksProperties"]["podProperties"]
+    assert pod["hostNetwork"] is False
+    assert pod["serviceAccountName"] == SERVICE_ACCOUNT
+    assert pod["dnsPolicy"] == "ClusterFirst"
+    # And that service account exists in the Batch namespace
+    eks = world.aws.client("eks")
+    assert world.aws.kubernetes is not None
+    cluster = world.aws.kubernetes.cluster_by_arn(eks.describe_cluster(name=NAME)["cluster"]["arn"])
+    assert cluster is not None
+    path = f"/api/v1/namespaces/{NAMESPACE}/serviceaccounts/{SERVICE_ACCOUNT}"
+    assert KubeClient(cluster).get_or_none(path) is not None
+
+
+def test_the_service_account_gets_the_job_role_through_pod_identity(world: ProvisionWorld) -> None:
+    # Then EKS Pod Identity binds the namespace's job service account to the stack's job role
+    eks = world.aws.client("eks")
+    listed = eks.list_pod_identity_associations(clusterName=NAME, namespace=NAMESPACE)["associations"]
+    ours = [a for a in listed if a["serviceAccount"] == SERVICE_ACCOUNT]
+    assert len(ours) == 1
+    association = eks.describe_pod_identity_association(
+        clusterName=NAME, associationId=ours[0]["associationId"]
+    )
+    job_role = world.stack.outputs["JobRoleArn"]
+    assert association["association"]["roleArn"] == job_role
+    # And the job role trusts EKS Pod Identity only, for that service account, and grants nothing by itself
+    iam = world.aws.client("iam")
+    role_name = job_role.rsplit("/", 1)[-1]
+    trust = iam.get_role(RoleName=role_name)["Role"]["AssumeRolePolicyDocument"]
+    trust = json.loads(trust) if isinstance(trust, str) else trust
+    (statement,) = trust["Statement"]
+    assert statement["Principal"] == {"Service": "pods.eks.amazonaws.com"}
+    conditions = statement["Condition"]["StringEquals"]
+    assert conditions["aws:RequestTag/kubernetes-service-account"] == SERVICE_ACCOUNT
+    assert iam.list_attached_role_policies(RoleName=role_name)["AttachedPolicies"] == []
+    assert iam.list_role_policies(RoleName=role_name)["PolicyNames"] == []
+
+
+def test_the_compute_environments_launch_template_requires_imdsv2_with_hop_limit_1(
+    world: ProvisionWorld,
+) -> None:
+    batch, ec2 = world.aws.client("batch"), world.aws.client("ec2")
+    ces = batch.describe_compute_environments(computeEnvironments=[f"{NAME}-CE1_OD", f"{NAME}-CE1_SPOT"])
+    for ce in ces["computeEnvironments"]:
+        # Then each compute environment launches its nodes from the stack's launch template
+        launch_template = ce["computeResources"]["launchTemplate"]
+        assert launch_template["launchTemplateId"] == world.stack.outputs["BatchLaunchTemplateId"]
+        # And that template requires IMDSv2 tokens, which travel one hop: the node, not its pods
+        versions = ec2.describe_launch_template_versions(
+            LaunchTemplateId=launch_template["launchTemplateId"], Versions=[launch_template["version"]]
+        )["LaunchTemplateVersions"]
+        options = versions[0]["LaunchTemplateData"]["MetadataOptions"]
+        assert options["HttpTokens"] == "required"
+        assert options["HttpPutResponseHopLimit"] == 1
+
+
+def test_a_run_of_the_hello_world_succeeds_as_its_service_account(world: ProvisionWorld) -> None:
+    # When the hello-world runs through the run-job workflow
+    sfn = world.aws.client("stepfunctions")
+    arn = sfn.start_execution(
+        stateMachineArn=world.stack.outputs["RunJobStateMachineArn"],
+        input=json.dumps(
+            {
+                "environment": NAME,
+                "jobName": "hello",
+                "jobDefinition": f"{NAME}-hello-world",
+                "jobQueue": f"{NAME}-JQ1_OD",
+            }
+        ),
+    )["executionArn"]
+    described = world.aws.wait_for_execution(arn, 120)
+    # Then it succeeds: the API server admitted its pod, which names the service account
+    assert described["status"] == "SUCCEEDED", described.get("cause")
+    assert world.aws.kubernetes is not None
+    cluster_arn = world.aws.client("eks").describe_cluster(name=NAME)["cluster"]["arn"]
+    pod_name = json.loads(described["output"])["podName"]
+    created = [
+        r
+        for r in world.aws.kubernetes.audit_log(cluster_arn)
+        if r["verb"] == "create"
+        and (r.get("objectRef") or {}).get("name") == pod_name
+        and r["responseStatus"]["code"] == 201
+    ]
+    assert len(created) == 1
