@@ -116,6 +116,21 @@ def ensure_node_access_entry(cluster: str, role_arn: str) -> None:
     _unless(_IN_USE, _eks().create_access_entry, clusterName=cluster, principalArn=role_arn, type="EC2_LINUX")
 
 
+def ensure_pod_identity_association(
+    cluster: str, namespace: str, service_account: str, role_arn: str
+) -> None:
+    """EKS Pod Identity: the service account's pods get ``role_arn``'s credentials. One there is done (a
+    service account has at most one association)."""
+    _unless(
+        _IN_USE,
+        _eks().create_pod_identity_association,
+        clusterName=cluster,
+        namespace=namespace,
+        serviceAccount=service_account,
+        roleArn=role_arn,
+    )
+
+
 def remove_access_entry(cluster: str, principal_arn: str) -> None:
     """DeleteAccessEntry (its access policies go with it); an entry already gone is done."""
     _unless(_NOT_FOUND, _eks().delete_access_entry, clusterName=cluster, principalArn=principal_arn)

@@ -30,6 +30,8 @@ CLUSTER_ROLE = "aws-batch-cluster-role"
 CLUSTER_ROLE_BINDING = "aws-batch-cluster-role-binding"
 NAMESPACE_ROLE = "aws-batch-compute-environment-role"
 NAMESPACE_ROLE_BINDING = "aws-batch-compute-environment-role-binding"
+# What jobs run as: EKS Pod Identity gives it the stack's job role (the Kubernetes step associates them).
+JOB_SERVICE_ACCOUNT = "aws-batch-job"
 
 _LABEL = re.compile(r"[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?")
 _ACCOUNT = re.compile(r"\d{12}")
@@ -76,11 +78,19 @@ def revoke_batch_access(api: KubernetesApi, record: dict[str, Any]) -> None:
 
 
 def batch_rbac_manifests(namespace: str) -> list[dict[str, Any]]:
-    """The namespace and the RBAC objects of the blueprint, in the order they are created."""
+    """The namespace, the jobs' service account and the RBAC objects of the blueprint, in the order they are
+    created."""
     rbac = f"{RBAC}/v1"
     user = [{"kind": "User", "apiGroup": RBAC, "name": BATCH_USER}]
     return [
         {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}},
+        {
+            "apiVersion": "v1",
+            "kind": "ServiceAccount",
+            "metadata": {"name": JOB_SERVICE_ACCOUNT, "namespace": namespace},
+            # A job needs no Kubernetes API: no token is mounted into its pod.
+            "automountServiceAccountToken": False,
+        },
         {
             "apiVersion": rbac,
             "kind": "ClusterRole",

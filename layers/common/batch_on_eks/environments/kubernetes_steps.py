@@ -16,7 +16,11 @@ from typing import Any
 from batch_on_eks.aws import eks as eks_cluster
 from batch_on_eks.aws import kubernetes
 from batch_on_eks.aws.environments_table import EnvironmentStore
-from batch_on_eks.environments.batch_access import grant_batch_access, revoke_batch_access
+from batch_on_eks.environments.batch_access import (
+    JOB_SERVICE_ACCOUNT,
+    grant_batch_access,
+    revoke_batch_access,
+)
 from batch_on_eks.environments.steps import Step, StepEvent, StepResult, run_step
 from batch_on_eks.models.environment_input import AWS_AUTH, BATCH_ACCESS_ENTRY
 from batch_on_eks.settings import ProvisioningSettings, Settings
@@ -54,10 +58,15 @@ class KubernetesSteps:
             batch_instance_role_arn=self.settings.batch_instance_role_arn,
             aws_auth=not entries,
         )
+        # Jobs run as the job service account, not as the node's role (it goes when the cluster does).
+        eks_cluster.ensure_pod_identity_association(
+            event.name, config["namespace"], JOB_SERVICE_ACCOUNT, self.settings.job_role_arn
+        )
         if not entries:
             return StepResult(
                 resources={"kubernetes": record},
-                timeline=f"namespace {config['namespace']}, RBAC for user aws-batch, aws-auth mappings",
+                timeline=f"namespace {config['namespace']}, RBAC for user aws-batch, aws-auth mappings, "
+                f"service account {JOB_SERVICE_ACCOUNT} with the job role",
             )
         # Before the compute environments: Batch's nodes join through it from their first boot.
         eks_cluster.ensure_node_access_entry(event.name, self.settings.batch_instance_role_arn)
@@ -68,7 +77,8 @@ class KubernetesSteps:
         return StepResult(
             resources={"kubernetes": record},
             timeline=f"namespace {config['namespace']}, RBAC for user aws-batch (Batch's own access entry), "
-            f"EC2_LINUX access entry for {self.settings.batch_instance_role_arn}",
+            f"EC2_LINUX access entry for {self.settings.batch_instance_role_arn}, service account "
+            f"{JOB_SERVICE_ACCOUNT} with the job role",
         )
 
     def revoke_batch_access(self, event: StepEvent) -> StepResult:
