@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
+import boto3
 import pytest
 
 from local.embedded_aws.server import EmbeddedAws
@@ -117,3 +118,71 @@ def test_a_run_of_the_hello_world_succeeds_as_its_service_account(world: Provisi
         and r["responseStatus"]["code"] == 201
     ]
     assert len(created) == 1
+
+
+# A job that asks the node's metadata service (IMDSv2) and then its pod identity, as the SDK would.
+ASK_FOR_CREDENTIALS = r"""
+import json, os, urllib.request
+def get(url, headers, method="GET"):
+    try:
+        request = urllib.request.Request(url, headers=headers, method=method)
+        with urllib.request.urlopen(request, timeout=3) as r:
+            return r.read().decode()
+    except Exception as error:
+        return f"ERROR {type(error).__name__}"
+ttl = {"X-aws-ec2-metadata-token-ttl-seconds": "60"}
+print("imds", get("http://169.254.169.254/latest/api/token", ttl, "PUT"))
+token = open(os.environ["AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"]).read().strip()
+answer = json.loads(get(os.environ["AWS_CONTAINER_CREDENTIALS_FULL_URI"], {"Authorization": token}))
+print("pod-identity", answer["AccessKeyId"], answer["SecretAccessKey"], answer["Token"])
+"""
+
+
+def test_a_job_gets_its_pod_identitys_credentials_and_none_of_the_nodes(world: ProvisionWorld) -> None:
+    # Given a job definition as the docs say to register one: off the host network, as aws-batch-job
+    batch = world.aws.client("batch")
+    batch.register_job_definition(
+        jobDefinitionName="ask-for-credentials",
+        type="container",
+        eksProperties={
+            "podProperties": {
+                "hostNetwork": False,
+                "serviceAccountName": SERVICE_ACCOUNT,
+                "containers": [
+                    {
+                        "name": "application",
+                        "image": "public.ecr.aws/amazonlinux/amazonlinux:2023",
+                        "command": ["python3", "-c", ASK_FOR_CREDENTIALS],
+                        "resources": {"limits": {"cpu": "1", "memory": "1024Mi"}},
+                    }
+                ],
+            }
+        },
+    )
+    # When it runs through the run-job workflow
+    arn = world.aws.client("stepfunctions").start_execution(
+        stateMachineArn=world.stack.outputs["RunJobStateMachineArn"],
+        input=json.dumps(
+            {
+                "environment": NAME,
+                "jobName": "ask",
+                "jobDefinition": "ask-for-credentials",
+                "jobQueue": f"{NAME}-JQ1_OD",
+            }
+        ),
+    )["executionArn"]
+    described = world.aws.wait_for_execution(arn, 120)
+    assert described["status"] == "SUCCEEDED", described.get("cause")
+    links = json.loads(described["output"])["logLinks"]
+    events = world.aws.client("logs").get_log_events(
+        logGroupName=links["logGroup"], logStreamName=links["logStream"], startFromHead=True
+    )["events"]
+    lines = dict(json.loads(e["message"])["log"].rstrip("\n").split(" ", 1) for e in events)
+    # Then the metadata service gave it nothing (the launch template's hop limit of 1)
+    assert lines["imds"].startswith("ERROR"), lines
+    # And its pod identity gave it a session of the job role
+    key, secret, token = lines["pod-identity"].split(" ")
+    sts = boto3.client("sts", aws_access_key_id=key, aws_secret_access_key=secret, aws_session_token=token)
+    caller = sts.get_caller_identity()["Arn"]
+    job_role_name = world.stack.outputs["JobRoleArn"].rsplit("/", 1)[-1]
+    assert f":assumed-role/{job_role_name}/" in caller
