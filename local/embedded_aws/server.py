@@ -43,6 +43,7 @@ from local.embedded_aws.moto_gaps.eks_addons import ADDON_CATALOG
 from local.embedded_aws.moto_gaps.eks_control_plane import use_eks_control_plane
 from local.embedded_aws.moto_gaps.eks_versions import CALENDAR
 from local.embedded_aws.moto_gaps.readiness import READINESS
+from local.embedded_aws.pod_credentials import EmbeddedPodCredentials
 from local.embedded_aws.signals import Signals
 from local.embedded_aws.vpc_network import VpcNetwork
 from local.kubernetes.binaries import find_binaries
@@ -113,6 +114,7 @@ class EmbeddedAws:
             tags_of=self._tags_of,
         )
         self.batch.network = VpcNetwork(self.account, region, None)
+        self.batch.identity = EmbeddedPodCredentials(self.account, region)
         self.deployer = Deployer(self.runtime, self.account, region)
         self.stacks: dict[str, Stack] = {}
         self.endpoint = ""
