@@ -9,7 +9,9 @@ The local emulator of AWS Batch has no container runtime. Each job's command run
   :mod:`.sandbox_dns`, which bwrap shares (``--share-net``): no network but a private loopback,
   where a resolver standing in for CoreDNS answers on port 53 when the job's node may reach it
   (``dns``; the job's ``/etc/resolv.conf`` names it, with a pod's search path), and nothing
-  answers otherwise;
+  answers otherwise; the same launcher serves the pod's credential endpoints, the EKS Pod Identity
+  agent and the node's metadata service, when ``identity`` says the pod reaches them
+  (:mod:`.pod_identity`);
 - the filesystem is thrown away with the job: a tmpfs root, a tmpfs ``/tmp`` (the working
   directory and ``HOME``), ``/proc`` and a minimal ``/dev``; the host's ``/usr`` (and the
   ``/bin``, ``/sbin``, ``/lib*`` links or directories as the host has them) and a few ``/etc``
