@@ -15,7 +15,7 @@ import pytest
 from local.embedded_aws.server import EmbeddedAws
 from local.kubernetes.client import KubeClient
 from tests.conftest import FAST, TODAY
-from tests.environments.provision_support import ProvisionWorld
+from tests.environments.provision_support import ProvisionWorld, failure_cause
 
 NAME = "doeks-identity"
 NAMESPACE = "identity-jobs"
@@ -186,3 +186,20 @@ def test_a_job_gets_its_pod_identitys_credentials_and_none_of_the_nodes(world: P
     caller = sts.get_caller_identity()["Arn"]
     job_role_name = world.stack.outputs["JobRoleArn"].rsplit("/", 1)[-1]
     assert f":assumed-role/{job_role_name}/" in caller
+
+
+def test_switching_an_environments_access_mode_is_refused_and_changes_nothing(world: ProvisionWorld) -> None:
+    # Given the environment, provisioned in the default access mode (aws-auth: an API_AND_CONFIG_MAP cluster)
+    before = world.inventory()
+    # When it is provisioned again in the other mode
+    arn = world.start("provision", {"name": NAME, "namespace": NAMESPACE, "accessMode": "batch-access-entry"})
+    described = world.aws.wait_for_execution(arn)
+    # Then provisioning refuses at once, naming the field and the cluster's mode, before touching anything
+    assert (described["status"], described["error"]) == ("FAILED", "InvalidInput")
+    (problem,) = failure_cause(described)["problems"]
+    assert problem["field"] == "accessMode"
+    assert "API_AND_CONFIG_MAP" in problem["rule"]
+    assert world.entered(arn) == ["Begin", "ReadInputError", "InputRefused"]
+    assert world.inventory() == before
+    # And the environment is still READY (no rollback tore it down)
+    assert (world.environment(NAME) or {}).get("status") == "READY"
