@@ -60,6 +60,7 @@ def describe_cluster(name: str) -> EksCluster | None:
         version=cluster.get("version"),
         support_type=(cluster.get("upgradePolicy") or {}).get("supportType"),
         security_group_id=(cluster.get("resourcesVpcConfig") or {}).get("clusterSecurityGroupId"),
+        authentication_mode=(cluster.get("accessConfig") or {}).get("authenticationMode"),
     )
 
 
