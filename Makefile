@@ -115,8 +115,8 @@ openapi: venv ## regenerate the committed openapi.json from the code
 demo: venv system-deps kubernetes ## the blueprint's walkthrough, end to end, on the embedded AWS (ARGS=--keep)
 	$(PY) -m local.demo $(ARGS)
 
-bench: venv system-deps build ## the benchmark: states, event-to-end latency, cold imports of the built layer
-	$(PY) -m local.bench --python "$(PY312_DIR)/python3.12" $(ARGS)
+bench: venv system-deps build ## the benchmark: cold imports of the built layer, states, latency, load, arrays, costs
+	PYTHONPATH=layers/common:. $(PY) -m local.bench --python "$(PY312_DIR)/python3.12" $(ARGS)
 
 # The walkthrough on a real account, with your credentials; refuses without CONFIRM=yes (it creates billable
 # resources). ARGS: --environment NAME (use an existing one, left up), --region, --admin-principal-arn.

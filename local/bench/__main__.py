@@ -1,209 +1,258 @@
-"""``make bench``: what the event-driven run-job workflow costs, next to the classic polling design.
+"""``make bench``: what a run of the control plane costs, next to the classic polling design and Step
+Functions' own ``batch:submitJob.sync``, on the embedded AWS.
 
-1. State transitions per run, from execution histories in the embedded AWS, for a job of 1 minute and one
-   of 1 hour. Time is scaled down by ``--scale`` (default 1/30) so the hour takes two minutes: the job's
-   duration, the run's heartbeat (300 s) and the baseline's poll interval (30 s) are all multiplied by it,
-   so the ratios between them are those of the real thing. The baseline (``local/bench/``: SubmitJob,
-   then Wait + DescribeJobs + Choice) runs on the same emulated jobs.
-2. The time from the job's terminal event to the execution's end, median of ``--runs`` runs, both designs.
-3. Each function's cold import time, as a ratio to a bare ``import boto3``: medians of 7 fresh processes
-   each, of the layer as ``make build`` built it (its boto3 and botocore, its precompiled bytecode: Lambda
-   cannot write ``__pycache__``) with the Lambda runtime's Python (``--python``, 3.12), and nothing else
-   importable (``-S``: no site-packages, as the layer is all a function has besides the standard library).
+1. Each function's cold import time, as a ratio to a bare ``import boto3``, of the layer ``make build`` built
+   (its boto3 and botocore included) with the Lambda runtime's Python (``--python``, 3.12).
+2. States and history per run for a job of 1 minute and one of 1 hour, this design and the polling baseline
+   (``local/bench/``: SubmitJob, then Wait 30 s + DescribeJobs + Choice), time scaled by ``--scale`` (1/30:
+   the hour takes two minutes; the jobs, the reconciler's 5-minute period and the 30 s poll alike).
+3. The time from a job's terminal event to its execution's end, both designs.
+4. Load: ``--runs`` runs at once through the REST API, then through StartExecution, then through
+   StartExecution with SubmitJob throttled to ``--submit-rate`` a second: accepted per second, start to
+   SubmitJob and terminal event to execution end, lost runs and duplicate submissions (both must be 0),
+   Lambda invocations and DynamoDB write units per run.
+5. States and history for jobs of 1, 10 and 100 reconciler periods at 1/300 (a period a second): the counts
+   do not move, so the 1-hour, 1-day and 30-day rows follow; how often the reconciler checked each job.
+6. Array jobs of ``--children`` children (10,000, Batch's largest), all succeeding, then 1% failing.
+7. Cost per run in dollars for jobs of a minute to thirty days, three designs, at AWS's list prices; and the
+   chart of states and dollars per run against the job's length (``--chart``, shown in the README).
 """
 
 from __future__ import annotations
 
 import argparse
-import compileall
-import json
-import os
-import py_compile
-import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
-import threading
-import time
-import uuid
 from pathlib import Path
-from typing import Any
 
-from local.bench.blueprint import stand_up
-from local.dataplane.jobs import EmulatedJob, Timings
+from batch_on_eks.models import prices
+from local.bench import costs
+from local.bench.arrays import run_array
+from local.bench.chart import write_chart
+from local.bench.cold_imports import cold_imports
+from local.bench.load import percentiles, run_load
+from local.bench.world import RECONCILER, BenchWorld, RunCounts
+from local.dataplane.jobs import Timings
 from local.embedded_aws.server import REPO_ROOT, EmbeddedAws
 
-HERE = Path(__file__).resolve().parent
-FRESH_PROCESSES = 7
+DESIGN_FUNCTIONS = {
+    "ValidateRunFunction",
+    "SubmitAndWaitFunction",
+    "RecordJobEventFunction",
+    "RunResultFunction",
+}
+DESIGN_FUNCTIONS |= {"RunEndedFunction"}
+DEFAULT_CHART = REPO_ROOT / "docs" / "images" / "runs-by-job-length.svg"
 
 
-BUILT_LAYER = REPO_ROOT / ".aws-sam" / "build" / "CommonLayer" / "python"
+def states_by_length(world: BenchWorld, lengths: dict[str, float]) -> dict[tuple[str, str], RunCounts]:
+    """Both designs for each (scaled) job length, all at once: what each run's execution entered."""
+    started: dict[tuple[str, str], str] = {}
+    for label, seconds in lengths.items():
+        job_definition = world.definition(seconds)
+        started[(label, "this design")] = world.start(job_definition)
+        started[(label, "polling")] = world.start_polling(job_definition)
+    ended = world.wait(list(started.values()), bound=max(lengths.values()) * 1.5 + 120)
+    return {key: world.counts(arn, ended[arn]["status"]) for key, arn in started.items()}
 
 
-def cold_imports(python: str, layer: Path = BUILT_LAYER) -> list[tuple[str, float, float]]:
-    """(function, median import seconds, ratio to a bare ``import boto3``) for every function, imported by
-    ``python`` from its folder (precompiled as the layer's) and the built ``layer``, the boto3 included."""
-    if not (layer / "batch_on_eks").is_dir() or not (layer / "boto3").is_dir():
-        raise SystemExit(f"no built layer with boto3 at {layer}: run `make build` first")
-
-    def median_import(module: str, path: list[str]) -> float:
-        code = f"import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
-        env = {"PYTHONPATH": os.pathsep.join(path), "PYTHONDONTWRITEBYTECODE": "1", "PATH": os.defpath}
-        times = [
-            float(
-                subprocess.run(
-                    [python, "-S", "-c", code], env=env, check=True, capture_output=True, text=True
-                ).stdout
-            )
-            for _ in range(FRESH_PROCESSES)
-        ]
-        return statistics.median(times)
-
-    with tempfile.TemporaryDirectory() as scratch:
-        functions = Path(scratch) / "functions"
-        shutil.copytree(REPO_ROOT / "functions", functions)
-        compileall.compile_dir(
-            functions, quiet=1, invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH
+def print_counts(rows: dict[tuple[str, str], RunCounts]) -> None:
+    for (label, design), counts in rows.items():
+        print(
+            f"  {label:<18} {design:<12} {counts.status:<10} {counts.states:5d} states entered, "
+            f"{counts.lambda_tasks:4d} Lambda tasks, {counts.history_events:6d} history events"
         )
-        bare = median_import("boto3", [str(layer)])
-        rows = [("(bare import boto3)", bare, 1.0)]
-        for folder in sorted(functions.iterdir()):
-            if (folder / "app.py").exists():
-                seconds = median_import("app", [str(folder), str(layer)])
-                rows.append((folder.name, seconds, seconds / bare))
-    return rows
 
 
-class TerminalTimes:
-    """When the emulator emitted each job's terminal event (wall clock)."""
-
-    def __init__(self) -> None:
-        self.at: dict[str, float] = {}
-        self._lock = threading.Lock()
-
-    def __call__(self, job: EmulatedJob, detail: dict[str, Any]) -> None:
-        if detail["status"] in ("SUCCEEDED", "FAILED"):
-            with self._lock:
-                self.at.setdefault(detail["jobId"], time.time())
-
-
-def wait_for(aws: EmbeddedAws, arns: list[str], bound: float) -> dict[str, dict[str, Any]]:
-    deadline = time.monotonic() + bound
-    return {arn: aws.wait_for_execution(arn, max(1.0, deadline - time.monotonic())) for arn in arns}
+def latency(world: BenchWorld, runs: int) -> dict[str, list[float]]:
+    """Terminal event -> execution end, per design, for jobs spread over one poll interval (so that the
+    polling design's lag is not flattered, or penalised, by jobs that all end at one point of its cycle)."""
+    quick = [world.definition(world.poll * (index + 0.5) / runs) for index in range(runs)]
+    lags: dict[str, list[float]] = {}
+    for design, start in (("this design", world.start), ("polling", world.start_polling)):
+        arns = [start(job_definition) for job_definition in quick]
+        ended = world.wait(arns, bound=120)
+        lags[design] = [
+            ended[arn]["stopDate"].timestamp() - world.terminal.at[world.job_id_of(arn)] for arn in arns
+        ]
+    return lags
 
 
-def job_id_of(aws: EmbeddedAws, arn: str) -> str:
-    for event in aws.execution_history(arn):
-        details = event.get("taskSucceededEventDetails") or {}
-        output = json.loads(details.get("output") or "{}")
-        payload = output.get("Payload", output)
-        if isinstance(payload, dict) and payload.get("jobId"):
-            return str(payload["jobId"])
-    raise RuntimeError(f"no job id in {arn}'s history")
+def load_section(world: BenchWorld, args: argparse.Namespace) -> dict[str, float]:
+    """Section 4; this design's use per run, from its StartExecution runs."""
+    print(f"\n4. load: {args.runs} runs at once, jobs that end at once:")
+    job_definition = world.definition(0, command="true")
+    bound = 900.0
+    loads = [run_load(world, args.runs, "api", job_definition, bound, "REST API")]
+    loads.append(run_load(world, args.runs, "sfn", job_definition, bound, "StartExecution"))
+    world.aws.faults.throttle_submit_rate(args.submit_rate)
+    try:
+        label = f"StartExecution, SubmitJob throttled to {args.submit_rate:g}/s"
+        loads.append(run_load(world, args.runs, "sfn", job_definition, bound, label))
+    finally:
+        world.aws.faults.throttle_submit_rate(None)
+    for figures in loads:
+        per_run = figures.usage.per_run(figures.runs, set(figures.usage.invocations) - {RECONCILER})
+        print(f"  {figures.label}:")
+        print(
+            f"    accepted {figures.accepted_per_second:6.1f} runs/s; lost {figures.lost}, "
+            f"duplicate SubmitJobs {figures.duplicates}"
+        )
+        print(f"    start -> SubmitJob        {percentiles(figures.start_to_submit)}")
+        print(f"    terminal event -> end     {percentiles(figures.terminal_to_end)}")
+        print(
+            f"    per run: {per_run['requests']:.1f} Lambda invocations, "
+            f"{per_run['write_units']:.1f} DynamoDB write units, {per_run['read_units']:.1f} read calls"
+        )
+        invoked = {name: count / figures.runs for name, count in figures.usage.invocations.items() if count}
+        print(
+            "    invocations per run: "
+            + ", ".join(f"{n.removesuffix('Function')} {c:.2f}" for n, c in sorted(invoked.items()))
+        )
+    return loads[1].usage.per_run(args.runs, DESIGN_FUNCTIONS)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="make bench", description=__doc__.splitlines()[0] if __doc__ else ""
-    )
-    parser.add_argument("--scale", type=float, default=1 / 30, help="time scale (default 1/30)")
-    parser.add_argument("--runs", type=int, default=7, help="runs for the latency medians (default 7)")
+    parser = argparse.ArgumentParser(prog="make bench", description=(__doc__ or "").splitlines()[0])
     parser.add_argument(
         "--python", default="python3.12", help="the Lambda runtime's Python, for the cold imports (3.12)"
     )
+    parser.add_argument("--scale", type=float, default=1 / 30, help="time scale of sections 2 and 4 (1/30)")
+    parser.add_argument("--latency-runs", type=int, default=7, help="runs per design for section 4 (7)")
+    parser.add_argument("--runs", type=int, default=200, help="runs at once in the load section (200)")
+    parser.add_argument(
+        "--submit-rate", type=float, default=10.0, help="SubmitJob calls a second when throttled"
+    )
+    parser.add_argument("--children", type=int, default=10_000, help="children of the array runs (10,000)")
+    parser.add_argument("--chart", type=Path, default=DEFAULT_CHART, help="where the chart is written")
+    parser.add_argument("--quick", action="store_true", help="smaller everything, for a quick look")
     args = parser.parse_args(argv)
+    if args.quick:
+        args.latency_runs, args.runs, args.children = 3, 40, 1000
     scale = args.scale
 
-    print("cold import (median of 7 fresh processes; the built layer, boto3 included, as it ships):")
+    print("1. cold import (median of 7 fresh processes; our code precompiled as the layer ships it):")
     for name, seconds, ratio in cold_imports(args.python):
-        print(f"  {name:<22} {seconds * 1000:7.1f} ms  {ratio:4.2f}x")
+        print(f"  {name:<24} {seconds * 1000:7.1f} ms  {ratio:4.2f}x")
 
-    with EmbeddedAws(timings=Timings(runnable=max(0.05, 5 * scale), starting=max(0.05, 5 * scale))) as aws:
-        aws.runtime.environment_overrides["POWERTOOLS_LOG_LEVEL"] = "WARNING"
-        stack = aws.deploy(REPO_ROOT / "template.yaml", "batch-on-eks")
-        baseline = aws.deploy(HERE / "template.yaml", "bench-polling")
-        environment = stand_up(aws, stack.outputs["EnvironmentsTableName"])
-        terminal = TerminalTimes()
-        aws.batch.observers.append(terminal)
-        batch, sfn = aws.client("batch"), aws.client("stepfunctions")
-        heartbeat = max(1, round(300 * scale))
-        poll = max(1, round(30 * scale))
-
-        def definition(seconds: float) -> str:
-            name = f"bench-sleep-{uuid.uuid4().hex[:6]}"
-            container = {
-                "name": "application",
-                "image": "public.ecr.aws/amazonlinux/amazonlinux:2023",
-                "command": ["/bin/sh", "-c", f"sleep {seconds:.2f}"],
-            }
-            batch.register_job_definition(
-                jobDefinitionName=name,
-                type="container",
-                eksProperties={"podProperties": {"containers": [container]}},
-            )
-            return name
-
-        def event_driven(job_definition: str) -> str:
-            run_input = {
-                "environment": environment.name,
-                "jobName": "bench",
-                "jobDefinition": job_definition,
-                "heartbeatSeconds": heartbeat,
-            }
-            return str(
-                sfn.start_execution(
-                    stateMachineArn=stack.outputs["RunJobStateMachineArn"],
-                    name=f"bench-{uuid.uuid4().hex[:10]}",
-                    input=json.dumps(run_input),
-                )["executionArn"]
-            )
-
-        def polling(job_definition: str) -> str:
-            request = {
-                "jobName": "bench-poll",
-                "jobQueue": environment.queues["onDemand"],
-                "jobDefinition": job_definition,
-            }
-            return str(
-                sfn.start_execution(
-                    stateMachineArn=baseline.outputs["PollingStateMachineArn"],
-                    name=f"poll-{uuid.uuid4().hex[:10]}",
-                    input=json.dumps({"request": request, "pollSeconds": poll}),
-                )["executionArn"]
-            )
-
-        durations = {"1 minute": 60 * scale, "1 hour": 3600 * scale}
+    timings = Timings(runnable=max(0.02, 5 * scale), starting=max(0.02, 5 * scale))
+    with EmbeddedAws(timings=timings, schedule_scale=scale) as aws:
+        world = BenchWorld(aws, scale)
+        hour = "10 minutes" if args.quick else "1 hour"
+        lengths = {"1 minute": 60 * scale, hour: (600 if args.quick else 3600) * scale}
         print(
-            f"\nstate transitions per run (scale {scale:.4f}: heartbeat {heartbeat} s, poll every {poll} s):"
+            f"\n2. per run (scale {scale:.4f}: reconciler every {world.period} s, "
+            f"polling every {world.poll} s):"
         )
-        started = {}
-        for label, seconds in durations.items():
-            job_definition = definition(seconds)
-            started[(label, "event-driven")] = event_driven(job_definition)
-            started[(label, "polling")] = polling(job_definition)
-        ended = wait_for(aws, list(started.values()), bound=3600 * scale * 1.5 + 60)
-        for (label, design), arn in started.items():
-            events = aws.execution_history(arn)
-            entered = sum(1 for e in events if e["type"].endswith("StateEntered"))
-            lambdas = sum(1 for e in events if e["type"] == "TaskScheduled")
-            print(
-                f"  {label:<9} {design:<13} {ended[arn]['status']:<10} {entered:4d} states entered, "
-                f"{lambdas:4d} Lambda tasks, {len(events):5d} history events"
-            )
+        measured = states_by_length(world, lengths)
+        print_counts(measured)
+        with world.usage() as polled:
+            world.wait([world.start_polling(world.definition(0.1))], bound=60)
+        poller_seconds = polled[0].seconds["PollerFunction"] / polled[0].invocations["PollerFunction"]
 
-        # The jobs' lengths are spread over one poll interval, so that the polling design's lag is not
-        # flattered (or penalised) by jobs that all end at the same point of its cycle.
-        print(f"\nterminal event -> execution end (median of {args.runs} runs, jobs of 0 to {poll} s):")
-        quick = [definition(poll * (index + 0.5) / args.runs) for index in range(args.runs)]
-        for design, start in (("event-driven", event_driven), ("polling", polling)):
-            arns = [start(job_definition) for job_definition in quick]
-            results = wait_for(aws, arns, bound=120)
-            lags = [results[arn]["stopDate"].timestamp() - terminal.at[job_id_of(aws, arn)] for arn in arns]
+        print(
+            f"\n3. terminal event -> execution end (median of {args.latency_runs} runs, "
+            f"jobs of 0 to {world.poll} s):"
+        )
+        for design, lags in latency(world, args.latency_runs).items():
             print(
-                f"  {design:<13} {statistics.median(lags) * 1000:8.0f} ms  (min {min(lags) * 1000:.0f}, "
+                f"  {design:<12} {statistics.median(lags) * 1000:8.0f} ms  (min {min(lags) * 1000:.0f}, "
                 f"max {max(lags) * 1000:.0f})"
             )
+        this_run = load_section(world, args)
+
+    fine = 1 / 300
+    fine_timings = Timings(runnable=0.02, starting=0.02, array_child_seconds=0.005)
+    with EmbeddedAws(timings=fine_timings, schedule_scale=fine) as aws:
+        world = BenchWorld(aws, fine)
+        periods = (1, 10) if args.quick else (1, 10, 100)
+        print(
+            f"\n5. per run, jobs of 1 to {periods[-1]} reconciler periods (scale 1/300: a period a second):"
+        )
+        rows, checked = {}, {}
+        started = {n: world.start(world.definition(n * world.period)) for n in periods}
+        ended = world.wait(list(started.values()), bound=periods[-1] * world.period * 1.5 + 120)
+        for n, arn in started.items():
+            rows[(f"{n} period{'s' if n > 1 else ''}", "this design")] = world.counts(
+                arn, ended[arn]["status"]
+            )
+            checked[n] = world.reconciler_checks(world.job_id_of(arn))
+        print_counts(rows)
+        print("  the reconciler checked the jobs " + ", ".join(f"{checked[n]}x ({n} p)" for n in periods))
+        print("  the execution's counts do not depend on the job's length: 1 hour, 1 day and 30 days follow")
+
+        tick_idle = world.reconciler_tick_seconds()
+        quiet = [world.start(world.definition(600)) for _ in range(100)]
+        world.wait_until_due(quiet, bound=120)
+        tick_full = world.reconciler_tick_seconds(3)
+        for arn in quiet:
+            world.sfn.stop_execution(executionArn=arn)
+        per_check = max(0.0, (tick_full - tick_idle) / 100)
+        memory = aws.runtime.function(RECONCILER).memory_mb / 1024
+        print(
+            f"  the reconciler: {tick_idle * 1000:.0f} ms a tick with nothing due, "
+            f"{per_check * 1000:.2f} ms more per run checked (100 due: one DescribeJobs call)"
+        )
+
+        print(f"\n6. array jobs of {args.children:,} children (no process each):")
+        failing = frozenset(range(0, args.children, 100))
+        for failures in (frozenset(), failing):
+            array = run_array(world, args.children, failures, 1800)
+            children = array.children
+            print(
+                f"  {array.size:,} children: {array.status} {array.error or ''} in {array.seconds:.0f} s; "
+                f"counts {children.get('counts')}, failed {children.get('failedTotal')} "
+                f"(first: {children.get('failedIndexes', [])[:8]}...), "
+                f"{array.write_units_per_child:.2f} DynamoDB write units per child"
+            )
+
+    check_usd = per_check * memory * prices.LAMBDA_GB_SECOND.usd
+    tick_usd = prices.LAMBDA_REQUEST.usd + tick_idle * memory * prices.LAMBDA_GB_SECOND.usd
+    first = rows[("1 period", "this design")]
+    measured_here = costs.Measured(first.states, first.history_events, this_run, check_usd, 300)
+    print("\n7. cost per run (this design's use measured in section 4; the reconciler every 5 minutes):")
+    print("\n".join(costs.price_table()))
+    names = ("this control plane", "polling every 30 s", "batch:submitJob.sync")
+    table = {
+        label: (
+            costs.this_design(seconds, measured_here),
+            costs.polling(seconds, poller_seconds),
+            costs.submit_job_sync(seconds),
+        )
+        for label, seconds in costs.LENGTHS
+    }
+    print(
+        f"  {'job':<9} {'design':<22} {'states':>8} {'history':>8} {'transitions':>12} {'lambda':>11} "
+        f"{'dynamodb':>11} {'reconciler':>11} {'total':>11}"
+    )
+    for label, row in table.items():
+        for name, cost in zip(names, row, strict=True):
+            parts = cost.parts
+            print(
+                f"  {label:<9} {name:<22} {cost.states:8.0f} {cost.history_events:8.0f} "
+                f"${parts['transitions']:11.7f} ${parts['lambda']:10.7f} ${parts['dynamodb']:10.7f} "
+                f"${parts['reconciler']:10.7f} ${cost.usd:10.7f}" + (f"  {cost.fails}" if cost.fails else "")
+            )
+    print(
+        f"  and the reconciler's own cost, whatever the runs: ${tick_usd * 288:.5f} a day (288 ticks); the "
+        "events Batch and Step Functions send are free, Run Finished is a custom event ($1 per million)"
+    )
+    lengths_s = [seconds for _, seconds in costs.LENGTHS]
+    write_chart(
+        args.chart,
+        [label for label, _ in costs.LENGTHS],
+        lengths_s,
+        {
+            name: [(row[i].states, row[i].fails is not None) for row in table.values()]
+            for i, name in enumerate(names)
+        },
+        {
+            name: [(row[i].usd, row[i].fails is not None) for row in table.values()]
+            for i, name in enumerate(names)
+        },
+        f"make bench, list prices of {prices.PRICES_AS_OF}; a cross: the design fails at that length",
+    )
+    print(f"\n  chart: {args.chart}")
     return 0
 
 

@@ -13,9 +13,9 @@ get the event the way AWS hands it to Lambda (asynchronously).
 Functions execution status changes): the whole event message, id included, is given, so a duplicated event
 really arrives twice with the same id.
 
-- A scheduled rule (``ScheduleExpression``, no pattern) matches no event: it fires only on its schedule,
-  which the embedded AWS does not keep; :meth:`EventBus.fire_schedule` delivers one tick, a "Scheduled
-  Event" as EventBridge sends it, when a test or the demo asks.
+- A scheduled rule (``ScheduleExpression``, no pattern) matches no event: it fires only on its schedule
+  (:mod:`local.embedded_aws.schedules` keeps it, time-scaled); :meth:`EventBus.fire_schedule` delivers one
+  tick, a "Scheduled Event" as EventBridge sends it.
 - A function target gets what the target says it gets: the event, its ``Input`` (a constant), its
   ``InputPath``, or its ``InputTransformer`` applied (:func:`target_input`).
 """
@@ -156,7 +156,8 @@ class EventBus:
         self.region = region
         self.moto_delivery = moto_delivery
 
-    def _rules(self) -> list[Any]:
+    def rules(self) -> list[Any]:
+        """The default bus's rules."""
         from moto.events.models import events_backends
 
         backend = events_backends[self.account][self.region]
@@ -166,7 +167,7 @@ class EventBus:
     def publish(self, message: Mapping[str, Any]) -> Delivery:
         """Deliver an AWS-emitted event on the default bus to every enabled rule that matches it."""
         delivery = Delivery()
-        for rule in self._rules():
+        for rule in self.rules():
             if getattr(rule, "state", "ENABLED") == "ENABLED":
                 self.send_to_rule_targets(rule, dict(message), delivery)
         delivery.seal()

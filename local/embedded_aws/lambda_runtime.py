@@ -209,6 +209,8 @@ class LambdaRuntime:
             queue.Queue()
         )
         self._workers: list[threading.Thread] = []
+        # logical id -> how long each of its invocations ran, in seconds (``make bench`` prices them)
+        self.durations: dict[str, list[float]] = {}
         self._async_pending = 0
         self._async_idle = threading.Condition()
 
@@ -252,6 +254,7 @@ class LambdaRuntime:
             _deadline=time.monotonic() + function.timeout_seconds,
         )
         self.signals.fire(f"invoke:{function.logical_id}")
+        began = time.perf_counter()
         try:
             with function_environment(environment):
                 result = handler(event, context)
@@ -265,6 +268,7 @@ class LambdaRuntime:
             }
             return InvokeResult(payload=json.dumps(body).encode(), function_error="Unhandled")
         finally:
+            self.durations.setdefault(function.logical_id, []).append(time.perf_counter() - began)
             self.signals.fire(f"invoked:{function.logical_id}")
 
     # -- asynchronous -------------------------------------------------------------------------------------

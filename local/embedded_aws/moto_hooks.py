@@ -257,6 +257,8 @@ def _create_jobs(
             )
             parent.children.append(child)
             aws.batch.add(child)
+        # ListJobs(arrayJobId=...) lists these
+        parent.moto_job._child_jobs = [child.moto_job for child in parent.children]
     aws.batch.start(parent)
     return parent
 

@@ -44,6 +44,7 @@ from local.embedded_aws.moto_gaps.eks_control_plane import use_eks_control_plane
 from local.embedded_aws.moto_gaps.eks_versions import CALENDAR
 from local.embedded_aws.moto_gaps.readiness import READINESS
 from local.embedded_aws.pod_credentials import EmbeddedPodCredentials
+from local.embedded_aws.schedules import Schedules
 from local.embedded_aws.signals import Signals
 from local.embedded_aws.vpc_network import VpcNetwork
 from local.kubernetes.binaries import find_binaries
@@ -90,9 +91,13 @@ class EmbeddedAws:
         timings: Timings | None = None,
         *,
         kubernetes: bool = False,
+        schedule_scale: float | None = None,
         today: date | None = None,
     ):
+        """``schedule_scale``: EventBridge's rate schedules fire every period times this (None: only when a
+        test ticks them, :attr:`schedules`)."""
         self.region = region
+        self.schedule_scale = schedule_scale
         self.today = today
         self.kubernetes_enabled = kubernetes
         self.kubernetes: EksKubernetes | None = None
@@ -104,6 +109,7 @@ class EmbeddedAws:
         self.addon_catalog = ADDON_CATALOG  # EKS's add-on versions: tests publish new defaults
         self.runtime = LambdaRuntime(self.signals, region)
         self.bus = EventBus(self.runtime, self.account, region, moto_hooks.original_send_to_targets)
+        self.schedules = Schedules(self.bus, self.signals)
         self.batch = BatchDataPlane(
             self.account,
             region,
@@ -151,6 +157,8 @@ class EmbeddedAws:
         call_recorder.RECORDER.activate(self.runtime, self.account)
         if self.kubernetes_enabled:
             self._start_kubernetes()
+        if self.schedule_scale is not None:
+            self.schedules.start(self.schedule_scale)
         return self
 
     def _start_kubernetes(self) -> None:
@@ -182,6 +190,7 @@ class EmbeddedAws:
         )
 
     def stop(self) -> None:
+        self.schedules.stop()
         self.batch.stop()
         self.runtime.wait_async_idle(timeout=10)
         self.runtime.close()

@@ -4,7 +4,8 @@ The embedded AWS fires, among others:
 
 - ``invoke:<FunctionLogicalId>`` just before a handler runs, ``invoked:<FunctionLogicalId>`` just after;
 - ``submitted:<jobName>`` when SubmitJob has created a job (before it answers);
-- ``delivered:<jobId>:<STATUS>`` when a Batch event has been handled by every function it was delivered to.
+- ``delivered:<jobId>:<STATUS>`` when a Batch event has been handled by every function it was delivered to;
+- ``tick:<rule name>`` when a scheduled rule fires, ``ticked:<rule name>`` once its targets have returned.
 
 A fault (see :mod:`local.dataplane.faults`) can hold an event or a reply until a signal fires. Tests wait on
 signals instead of sleeping. A signal, once fired, stays fired (waiting on it later returns at once).
@@ -19,6 +20,7 @@ from collections import Counter
 class Signals:
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._counted = threading.Condition(self._lock)
         self._events: dict[str, threading.Event] = {}
         self.counts: Counter[str] = Counter()
 
@@ -29,6 +31,7 @@ class Signals:
     def fire(self, name: str) -> None:
         with self._lock:
             self.counts[name] += 1
+            self._counted.notify_all()
         self._event(name).set()
 
     def fired(self, name: str) -> bool:
@@ -37,6 +40,11 @@ class Signals:
     def wait(self, name: str, timeout: float = 30.0) -> bool:
         """Wait until ``name`` has fired; False if it did not within ``timeout`` (a bound, not a sync)."""
         return self._event(name).wait(timeout)
+
+    def wait_count(self, name: str, count: int, timeout: float = 30.0) -> bool:
+        """Wait until ``name`` has fired ``count`` times in all; False if not within ``timeout`` (a bound)."""
+        with self._counted:
+            return self._counted.wait_for(lambda: self.counts[name] >= count, timeout)
 
     def reset(self) -> None:
         with self._lock:

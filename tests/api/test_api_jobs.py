@@ -339,6 +339,32 @@ def test_get_job_of_a_finished_run(world: ApiWorld, finished_run: str) -> None:
     assert body["logLinks"]["logStream"].startswith(f"{body['nodeName']}-application.var.log.containers.")
     assert [entry["status"] for entry in body["timeline"]][-1] == "SUCCEEDED"
     assert body["error"] is None
+    assert body["arrayChildren"] is None  # no array job
+
+
+def test_get_job_of_an_array_run_counts_its_children(world: ApiWorld) -> None:
+    # Given an array run of 5 children, child 2 failing, ended
+    body = {
+        "environment": world.environment,
+        "jobName": "array",
+        "jobDefinition": world.job_definition('test "$AWS_BATCH_JOB_ARRAY_INDEX" != 2'),
+        "arraySize": 5,
+    }
+    started = world.call(proxy_event("POST", "/jobs", body=body))
+    assert started.status == 202, started.body
+    assert world.aws.wait_for_execution(started.body["executionArn"], BOUND)["status"] == "FAILED"
+    # When it is read
+    answer = world.call(proxy_event("GET", **job_path(started.body["id"])))
+    # Then its children are counted per status, the failed one named
+    assert answer.status == 200
+    assert answer.body["error"] == "BatchJobFailed"
+    assert answer.body["arrayChildren"] == {
+        "size": 5,
+        "counts": {"SUCCEEDED": 4, "FAILED": 1},
+        "failedIndexes": [2],
+        "failedTotal": 1,
+        "complete": True,
+    }
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import boto3
@@ -370,6 +370,56 @@ def test_array_job_fails_after_all_children_end(env: FaultsEnv) -> None:
     for index, child in enumerate(children):
         assert order.index((f"{job_id}:{index}", child["status"])) < parent_end
     assert env.statuses(job_id)[-1] == "FAILED"
+
+
+def test_submits_beyond_the_throttle_rate_are_refused_and_create_nothing(env: FaultsEnv) -> None:
+    # Given SubmitJob limited to one call every five seconds, and a client that does not retry
+    env.aws.faults.throttle_submit_rate(0.2)
+    batch = boto3.client("batch", config=NO_RETRIES)
+    definition = env.definition(ECHO)
+    try:
+        # When three jobs are submitted at once
+        accepted, refused = [], []
+        for _ in range(3):
+            name = unique("rate")
+            try:
+                accepted.append(env.submit(name, definition, client=batch))
+            except ClientError as error:
+                refused.append((name, error.response["Error"]["Code"]))
+        # Then the bucket's one call went through, the others were throttled and made no job
+        assert len(accepted) == 1
+        assert [code for _, code in refused] == ["TooManyRequestsException"] * 2
+        assert all(env.list_by_name(name) == [] for name, _ in refused)
+    finally:
+        env.aws.faults.throttle_submit_rate(None)
+    # And without the limit, submits go through again
+    env.wait_terminal(env.submit(unique("unlimited"), definition, client=batch))
+
+
+def test_array_children_can_run_without_a_process_each(env: FaultsEnv) -> None:
+    # Given the data plane running array children without processes, and children 3 and 45 failing (each
+    # child's statuses go through the recorders' Lambdas: 50 children keep that well inside the bound)
+    plane = env.aws.batch
+    timings = plane.timings
+    plane.timings = replace(timings, array_child_seconds=0.001)
+    name = unique("many")
+    env.aws.faults.job(name, exit_code=5, array_indexes=frozenset({3, 45}))
+    try:
+        # When an array of 50 runs to its end
+        job_id = env.submit(name, env.definition(ECHO), arrayProperties={"size": 50})
+        env.wait_terminal(job_id)
+    finally:
+        plane.timings = timings
+    # Then the parent FAILED with exactly those two children failed, each exiting with the fault's code
+    parent = env.describe(job_id)
+    assert parent["status"] == "FAILED"
+    summary = parent["arrayProperties"]["statusSummary"]
+    assert (summary["SUCCEEDED"], summary["FAILED"]) == (48, 2)
+    child = env.describe(f"{job_id}:45")
+    assert child["eksAttempts"][-1]["containers"][0]["exitCode"] == 5
+    # And ListJobs by the array's id lists the failed children
+    failed = boto3.client("batch").list_jobs(arrayJobId=job_id, jobStatus="FAILED")["jobSummaryList"]
+    assert sorted(job["jobId"] for job in failed) == [f"{job_id}:3", f"{job_id}:45"]
 
 
 # -- the rule's pattern -------------------------------------------------------------------------------------

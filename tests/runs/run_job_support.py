@@ -14,6 +14,10 @@ from local.embedded_aws.deploy.stack import Stack
 from local.embedded_aws.server import EmbeddedAws
 from tests.runs.batch_env import BatchOnEks, create_batch_on_eks, register_environment
 
+# The reconciler's schedule (ReconcilePeriodMinutes, 5 minutes by default) in the tests' time: a tick a
+# second.
+RECONCILER_SCALE = 1 / 300
+
 
 @dataclass
 class RunJobWorld:
@@ -25,6 +29,15 @@ class RunJobWorld:
     @property
     def state_machine_arn(self) -> str:
         return str(self.stack.outputs["RunJobStateMachineArn"])
+
+    @property
+    def reconciler_rule(self) -> str:
+        """The reconciler's scheduled rule (SAM names it after the function and its event)."""
+        return self.stack.ref("ReconcileRunsFunctionEveryPeriod")
+
+    def reconcile(self) -> None:
+        """One tick of the reconciler, now; returns once it has run."""
+        self.aws.schedules.tick(self.reconciler_rule)
 
     def job_definition(self, command: str, **extra: Any) -> str:
         """A fast job definition of the test's own, running ``sh -c command``; returns its name."""
@@ -66,9 +79,14 @@ class RunJobWorld:
         return found
 
 
-def run_job_world(aws: EmbeddedAws, environment: str = "doeks-tests") -> RunJobWorld:
-    """Deploy template.yaml and register a READY environment with on-demand and Spot queues."""
+def run_job_world(
+    aws: EmbeddedAws, environment: str = "doeks-tests", *, reconciler: bool = False
+) -> RunJobWorld:
+    """Deploy template.yaml and register a READY environment with on-demand and Spot queues; with
+    ``reconciler``, the stack's schedules run (the reconciler ticks every second)."""
     stack = aws.deploy()
+    if reconciler:
+        aws.schedules.start(RECONCILER_SCALE)
     batch = create_batch_on_eks(
         f"{environment}-JQ1_OD", cluster_name=environment, more_queues=(f"{environment}-JQ1_SPOT",)
     )

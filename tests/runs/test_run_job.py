@@ -25,11 +25,14 @@ from tests.runs.run_job_support import RunJobWorld, run_job_world
 
 BOUND = 30.0  # an upper bound on every wait, never a synchronisation
 HAPPY_PATH = ["RUNNABLE", "STARTING", "RUNNING", "SUCCEEDED"]
+# A run's execution enters these states, whatever happens while its job runs: it waits once.
+WAITED_ONCE_AND_FAILED = ["Validate", "SubmitAndWait", "Result", "Outcome", "JobFailed"]
+ENDED_BY_THE_RECONCILER = ["Validate", "SubmitAndWait"]  # the task failed with the reconciler's error
 
 
 @pytest.fixture(scope="module")
 def world(aws: EmbeddedAws) -> RunJobWorld:
-    return run_job_world(aws)
+    return run_job_world(aws, reconciler=True)
 
 
 def unique(prefix: str) -> str:
@@ -161,7 +164,7 @@ def test_non_zero_exit_fails_the_run_with_exit_code_reason_and_links(world: RunJ
 
 # -- (g) the job never leaves RUNNABLE ----------------------------------------------------------------------
 def test_job_stuck_in_runnable_is_terminated_and_the_run_fails_job_stuck_runnable(world: RunJobWorld) -> None:
-    # Given a job that never leaves RUNNABLE, and a run that allows 1 s there and reconciles every second
+    # Given a job that never leaves RUNNABLE, and a run that allows 1 s there and is checked after 1 s quiet
     job_name = unique("stuck")
     world.aws.faults.job(f"{job_name}_*", stuck_runnable=True)
     run_input = {
@@ -173,9 +176,9 @@ def test_job_stuck_in_runnable_is_terminated_and_the_run_fails_job_stuck_runnabl
     # When the run is started and ends
     execution = world.start(run_input)
     error, cause = failure_of(world.wait(execution))
-    # Then it failed JobStuckRunnable, through reconcile
+    # Then it failed JobStuckRunnable: the reconciler failed its waiting task, the execution never looped
     assert error == "JobStuckRunnable"
-    assert "Reconcile" in world.entered_states(execution)
+    assert world.entered_states(execution) == ENDED_BY_THE_RECONCILER
     job_id = the_job(world, job_name)["jobId"]
     assert cause["jobId"] == job_id
     assert cause["lastStatus"] == "RUNNABLE"
@@ -188,7 +191,7 @@ def test_job_stuck_in_runnable_is_terminated_and_the_run_fails_job_stuck_runnabl
 
 # -- the run's own deadline ----------------------------------------------------------------------------------
 def test_a_run_past_its_deadline_terminates_its_job_and_fails_job_timed_out(world: RunJobWorld) -> None:
-    # Given a running job whose run reconciles every second
+    # Given a running job whose run is checked after each second of quiet
     job_name = unique("overdue")
     execution = world.start(
         {"jobName": job_name, "jobDefinition": world.job_definition("sleep 30"), "heartbeatSeconds": 1}
@@ -203,8 +206,9 @@ def test_a_run_past_its_deadline_terminates_its_job_and_fails_job_timed_out(worl
         Key={"runId": run_id}, UpdateExpression="SET deadline = :past", ExpressionAttributeValues={":past": 1}
     )
     error, cause = failure_of(world.wait(execution))
-    # Then the next reconcile ends it JobTimedOut, and Batch's job is terminated with that reason
+    # Then the reconciler's next tick ends it JobTimedOut, and Batch's job is terminated with that reason
     assert error == "JobTimedOut"
+    assert world.entered_states(execution) == ENDED_BY_THE_RECONCILER
     assert cause["jobId"] == job_id
     assert cause["lastStatus"] == "RUNNING"
     assert world.aws.batch.done_event(job_id).wait(BOUND)
@@ -224,7 +228,8 @@ def test_array_job_with_a_failing_child_fails_on_the_parents_event(world: RunJob
     # When the run is started and ends
     execution = world.start({"jobName": job_name, "jobDefinition": definition, "arraySize": 3})
     error, cause = failure_of(world.wait(execution))
-    # Then it failed BatchJobFailed on the parent's own terminal event, whose reason counts the failed child
+    # Then it failed BatchJobFailed once the parent and every child had ended, Batch's reason counting the
+    # failed child
     assert error == "BatchJobFailed"
     parent = the_job(world, job_name)
     assert cause["jobId"] == parent["jobId"]
@@ -235,13 +240,16 @@ def test_array_job_with_a_failing_child_fails_on_the_parents_event(world: RunJob
     assert cause["arrayProperties"]["size"] == 3
     assert cause["arrayProperties"]["statusSummary"]["FAILED"] == 1
     assert cause["arrayProperties"]["statusSummary"]["SUCCEEDED"] == 2
-    # And every child's events were counted in the run (the children ended before the parent did)
+    # And the run's own record of its children: each child's end once, and which one failed
+    assert cause["arrayChildren"] == {
+        "size": 3,
+        "counts": {"SUCCEEDED": 2, "FAILED": 1},
+        "failedIndexes": [1],
+        "failedTotal": 1,
+        "complete": True,
+    }
     assert world.aws.wait_idle(BOUND)
     item = run_item(world, execution)
-    counted = {status: int(n) for status, n in item["childEvents"].items()}
-    assert counted.get("SUCCEEDED") == 2
-    assert counted.get("FAILED") == 1
-    assert counted.get("RUNNING") == 3
     # And no child ended the run: the run's status, timeline and job are the parent's
     assert item["jobId"] == parent["jobId"]
     assert item["jobStatus"] == "FAILED"
@@ -270,7 +278,7 @@ def test_stopped_execution_has_its_running_job_terminated(world: RunJobWorld) ->
 
 
 def test_job_cancelled_by_someone_ends_the_run_job_cancelled(world: RunJobWorld) -> None:
-    # Given a run whose job stays RUNNABLE, with no reconcile due for a long while
+    # Given a run whose job stays RUNNABLE, with no check due for a long while
     job_name = unique("cancelled")
     world.aws.faults.job(f"{job_name}_*", stuck_runnable=True)
     execution = world.start(
@@ -285,7 +293,8 @@ def test_job_cancelled_by_someone_ends_the_run_job_cancelled(world: RunJobWorld)
     assert error == "JobCancelled"
     assert cause["jobId"] == job_id
     assert cause["statusReason"] == "operator: wrong input file"
-    assert "Reconcile" not in world.entered_states(execution)
+    assert world.entered_states(execution) == WAITED_ONCE_AND_FAILED
+    assert {entry["source"] for entry in run_item(world, execution)["timeline"]} == {"event"}
 
 
 # -- (k) and input errors: nothing is submitted -------------------------------------------------------------

@@ -18,20 +18,23 @@ from boto3.dynamodb.conditions import Key
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from batch_on_eks.aws.job_records import job_key
 from batch_on_eks.aws.runs_table import RunStore
 from batch_on_eks.models.job_event import BatchJobStateChangeEvent
 from batch_on_eks.models.job_status import JobStatus, is_newer
 from batch_on_eks.models.run import Run
 from batch_on_eks.runs.job_events import record_job_event
 from batch_on_eks.runs.submit import submit_and_wait
-from batch_on_eks.runs.validate import validate_run
+from batch_on_eks.runs.validate import unique_job_name, validate_run
 from batch_on_eks.settings import Settings
 from local.embedded_aws.server import EmbeddedAws
 from tests.runs.run_job_support import RunJobWorld, run_job_world
 
 BOUND = 60.0  # an upper bound on every wait, never a synchronisation
 HAPPY_PATH = ["RUNNABLE", "STARTING", "RUNNING", "SUCCEEDED"]
-LONG_HEARTBEAT = 30  # no lapse can happen within a test: a Reconcile state can only come from a lapse
+# The states a successful run's execution enters, whatever happens while its job runs: it waits once.
+SUCCEEDED_STATES = ["Validate", "SubmitAndWait", "Result", "Outcome", "JobSucceeded"]
+LONG_HEARTBEAT = 30  # no check by the reconciler can happen within a test: only events tell the run anything
 SHORT_HEARTBEAT = 1
 
 
@@ -41,7 +44,7 @@ def unique(prefix: str) -> str:
 
 @pytest.fixture(scope="module")
 def world(aws: EmbeddedAws) -> RunJobWorld:
-    return run_job_world(aws)
+    return run_job_world(aws, reconciler=True)
 
 
 @pytest.fixture(scope="module")
@@ -59,12 +62,20 @@ def settings_(world: RunJobWorld) -> Settings:
             "RUNS_TABLE": world.stack.outputs["RunsTableName"],
             "ENVIRONMENTS_TABLE": world.stack.outputs["EnvironmentsTableName"],
             "FINISHED_RUN_RETENTION_DAYS": "90",
+            "RECONCILE_PERIOD_MINUTES": "5",
             "AWS_REGION": world.aws.region,
         }
     )
 
 
 # -- helpers -----------------------------------------------------------------------------------------------
+def submitted(world: RunJobWorld, run: Started) -> str:
+    """The run's job id, once SubmitJob has created the job."""
+    assert world.aws.signals.wait(f"submitted:{unique_job_name(run.job_name, run.run_id)}", BOUND)
+    (job,) = run.jobs()
+    return str(job["jobId"])
+
+
 class Started:
     """One run-job execution: its run id (the execution's name), its job name, its ARN."""
 
@@ -139,23 +150,24 @@ def test_duplicated_and_reordered_events_are_recorded_once(
     assert sorted(e.status.value for e in stored.timeline) == sorted(HAPPY_PATH)
     assert {e.source for e in stored.timeline} == {"event"}
     assert stored.job_status is JobStatus.SUCCEEDED
-    assert "Reconcile" not in run.states()
+    assert run.states() == SUCCEEDED_STATES
     assert len(run.jobs()) == 1
 
 
 # -- (d) terminal event before SubmitJob answers -----------------------------------------------------------
-def test_terminal_event_before_submit_returns_ends_the_run_without_reconcile(
+def test_terminal_event_before_submit_returns_ends_the_run_without_the_reconciler(
     world: RunJobWorld, echo: str, settings_: Settings
 ) -> None:
     # Given SubmitJob's reply is held until the job's SUCCEEDED event has been handled
     job_name = unique("early-end")
     world.aws.faults.hold_submit_reply(f"{job_name}_*", until="delivered:{jobId}:SUCCEEDED")
-    # When the run goes to its end (a heartbeat lapse cannot happen in this test)
+    # When the run goes to its end (no check by the reconciler can happen in this test)
     run = Started(world, job_name, echo, heartbeatSeconds=LONG_HEARTBEAT)
     output = run.output()
-    # Then it SUCCEEDED through the submit step itself: no Reconcile state
+    # Then it SUCCEEDED through the submit step itself, from the events alone
     assert output["status"] == "SUCCEEDED"
-    assert "Reconcile" not in run.states()
+    assert run.states() == SUCCEEDED_STATES
+    assert {entry["source"] for entry in output["timeline"]} == {"event"}
     # And the terminal event had indeed come before the run knew its job id (it was kept for the run)
     store = RunStore(settings_.runs_table, settings_.finished_run_ttl_seconds)
     kept = [detail.status.value for detail, _, _ in store.early_events(output["jobId"])]
@@ -164,40 +176,54 @@ def test_terminal_event_before_submit_returns_ends_the_run_without_reconcile(
     assert len(run.jobs()) == 1
 
 
-# -- (e) terminal event between a heartbeat lapse and the new token ----------------------------------------
-def test_terminal_event_released_when_reconcile_starts_still_ends_the_run(
-    world: RunJobWorld, echo: str
+# -- (e) the terminal event and the reconciler's check, at once ----------------------------------------------
+def test_terminal_event_released_as_the_reconciler_checks_still_ends_the_run_once(
+    world: RunJobWorld, settings_: Settings
 ) -> None:
-    # Given a job whose SUCCEEDED event is held until the Reconcile function is invoked: it reaches the
-    # job-events function while the run has no waiting task (the lapsed token is dead, the new one not
-    # stored yet). Signals stay fired once fired, so start this test from fresh ones.
-    world.aws.signals.reset()
-    job_name = unique("lapse-race")
-    world.aws.faults.events(f"{job_name}_*", hold={"SUCCEEDED": "invoke:ReconcileRunFunction"})
-    # When the run goes to its end (a 1 s heartbeat: no event after RUNNING, so it lapses)
-    run = Started(world, job_name, echo, heartbeatSeconds=SHORT_HEARTBEAT)
+    # Given a job that runs past its 1 s heartbeat, whose SUCCEEDED event is held until the reconciler is
+    # invoked once the run is due: the event and the reconciler's DescribeJobs then race to end the run.
+    # Signals stay fired once fired, so start this test from fresh ones.
+    job_name = unique("check-race")
+    with world.aws.schedules.paused():
+        world.aws.signals.reset()
+        world.aws.faults.events(f"{job_name}_*", hold={"SUCCEEDED": "invoke:ReconcileRunsFunction"})
+        run = Started(world, job_name, world.job_definition("sleep 1.2"), heartbeatSeconds=SHORT_HEARTBEAT)
+        job_id = submitted(world, run)
+        assert world.aws.batch.done_event(job_id).wait(BOUND)
+        # When the reconciler runs
+        world.reconcile()
+    # Then the run SUCCEEDED once (its execution waited once, its timeline shows the end once), and the
+    # event was handled too
     output = run.output()
-    # Then it SUCCEEDED, after a Reconcile
     assert output["status"] == "SUCCEEDED"
-    assert "Reconcile" in run.states()
-    assert world.aws.signals.wait(f"delivered:{output['jobId']}:SUCCEEDED", BOUND)
+    assert run.states() == SUCCEEDED_STATES
+    assert statuses(output["timeline"]) == HAPPY_PATH
+    assert world.aws.signals.wait(f"delivered:{job_id}:SUCCEEDED", BOUND)
+    assert run.stored(settings_).job_status is JobStatus.SUCCEEDED
     assert len(run.jobs()) == 1
 
 
 # -- (f) terminal event lost ---------------------------------------------------------------------------------
-def test_lost_terminal_event_ends_the_run_through_reconcile(
-    world: RunJobWorld, echo: str, settings_: Settings
+def test_lost_terminal_event_is_caught_by_the_reconcilers_first_tick_after_it(
+    world: RunJobWorld, settings_: Settings
 ) -> None:
-    # Given a job whose SUCCEEDED event is never delivered
+    # Given a job that runs past its run's 1 s heartbeat (so the run is due for a check when the job ends),
+    # whose SUCCEEDED event is never delivered, and the reconciler's clock paused: no tick but the test's
     job_name = unique("lost-end")
     world.aws.faults.events(f"{job_name}_*", drop=("SUCCEEDED",))
-    # When the run goes to its end
-    run = Started(world, job_name, echo, heartbeatSeconds=SHORT_HEARTBEAT)
-    output = run.output()
-    # Then it SUCCEEDED through Reconcile, which learnt the end from DescribeJobs
+    with world.aws.schedules.paused():
+        run = Started(world, job_name, world.job_definition("sleep 1.2"), heartbeatSeconds=SHORT_HEARTBEAT)
+        job_id = submitted(world, run)
+        # When the job has ended and its terminal event was lost
+        assert world.aws.signals.wait(f"dropped:{job_id}:SUCCEEDED", BOUND)
+        # And the reconciler ticks once: one period later at most, one DescribeJobs call
+        describes = sum(1 for c in world.aws.calls if c.action == "batch:DescribeJobs")
+        world.reconcile()
+        assert sum(1 for c in world.aws.calls if c.action == "batch:DescribeJobs") == describes + 1
+        # Then that tick ended the run: it SUCCEEDED, having learnt the end from DescribeJobs
+        output = run.output()
     assert output["status"] == "SUCCEEDED"
-    assert "Reconcile" in run.states()
-    assert world.aws.signals.fired(f"dropped:{output['jobId']}:SUCCEEDED")
+    assert run.states() == SUCCEEDED_STATES
     succeeded = [e for e in run.stored(settings_).timeline if e.status is JobStatus.SUCCEEDED]
     assert [e.source for e in succeeded] == ["describe"]
     assert output["exitCode"] == 0
@@ -373,7 +399,7 @@ def test_job_events_logic_folds_any_order_to_the_newest_status(
     finally:  # the table stays small: the emulated DynamoDB scans it for every query on an index
         items = store.table.query(IndexName="ByJobId", KeyConditionExpression=Key("jobId").eq(job_id))
         with store.table.batch_writer() as batch:
-            for key in {run_id, *(item["runId"] for item in items["Items"])}:
+            for key in {run_id, job_key(job_id), *(item["runId"] for item in items["Items"])}:
                 batch.delete_item(Key={"runId": key})
 
 
@@ -393,7 +419,9 @@ def _fold_case(
     # catches up, and the others arrive after
     for index in order[:early]:
         assert record_job_event(events[index], settings_) == "kept for the run"
-    store.record_job(run_id, job_id, f"arn:aws:batch:us-east-1:123456789012:job/{job_id}")
+    recorded = store.get(run_id)
+    assert recorded is not None
+    store.record_job(recorded, job_id, f"arn:aws:batch:us-east-1:123456789012:job/{job_id}", 0)
     submit_and_wait(run_id, f"not-a-live-token-{run_id}", settings_)  # a stale token: nothing to end
     for index in order[early:]:
         record_job_event(events[index], settings_)

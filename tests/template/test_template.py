@@ -14,6 +14,7 @@ from typing import Any
 import boto3
 import pytest
 
+from batch_on_eks.aws.runs_table import CHECK_FIELDS
 from local.embedded_aws.deploy.stack import Stack
 from local.embedded_aws.deploy.template import load_template, parse_yaml, rule_violations
 from local.embedded_aws.server import EmbeddedAws
@@ -96,14 +97,33 @@ def test_runs_table_keys_and_indexes(resources: dict[str, Any]) -> None:
 
     # Then a run is keyed by runId, found by jobId (ByJobId), and listed per environment by status and age
     assert _key_schema(properties["KeySchema"]) == {"HASH": "runId"}
-    assert set(indexes) == {"ByJobId", "ByEnvironment"}
+    assert set(indexes) == {"ByJobId", "ByEnvironment", "ByCheckDue", "FailedChildren"}
     assert _key_schema(indexes["ByJobId"]["KeySchema"]) == {"HASH": "jobId"}
     assert _key_schema(indexes["ByEnvironment"]["KeySchema"]) == {
         "HASH": "environment",
         "RANGE": "statusCreatedAt",
     }
-    # And every key attribute is declared as a string
-    assert attribute_types == {"runId": "S", "jobId": "S", "environment": "S", "statusCreatedAt": "S"}
+    # And the reconciler finds the runs due for a check by shard and due time, with what it needs to see
+    # that nothing needs doing (without reading the run)
+    assert _key_schema(indexes["ByCheckDue"]["KeySchema"]) == {"HASH": "checkShard", "RANGE": "checkDueAt"}
+    assert indexes["ByCheckDue"]["Projection"] == {
+        "ProjectionType": "INCLUDE",
+        "NonKeyAttributes": list(CHECK_FIELDS),
+    }
+    # And an array run's failed children are listed by index, keys only
+    assert _key_schema(indexes["FailedChildren"]["KeySchema"]) == {"HASH": "failedOf", "RANGE": "childIndex"}
+    assert indexes["FailedChildren"]["Projection"] == {"ProjectionType": "KEYS_ONLY"}
+    # And every key attribute is declared with its type
+    assert attribute_types == {
+        "runId": "S",
+        "jobId": "S",
+        "environment": "S",
+        "statusCreatedAt": "S",
+        "checkShard": "N",
+        "checkDueAt": "N",
+        "failedOf": "S",
+        "childIndex": "N",
+    }
 
 
 def test_runs_table_expires_finished_runs_through_ttl(resources: dict[str, Any]) -> None:

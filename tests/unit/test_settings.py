@@ -11,6 +11,7 @@ ENVIRONMENT = {
     "RUNS_TABLE": "doeks-runs",
     "ENVIRONMENTS_TABLE": "doeks-environments",
     "FINISHED_RUN_RETENTION_DAYS": "90",
+    "RECONCILE_PERIOD_MINUTES": "5",
     "AWS_REGION": "us-east-1",
     "AWS_LAMBDA_FUNCTION_NAME": "ignored",
 }
@@ -22,15 +23,17 @@ def test_settings_are_read_from_the_environment(monkeypatch: pytest.MonkeyPatch)
         monkeypatch.setenv(name, value)
     # When the settings are loaded
     settings = load_settings()
-    # Then every variable is read, the retention as days and as a TTL
+    # Then every variable is read, the retention as days and as a TTL, the reconciler's period in seconds too
     assert settings == Settings(
         resource_prefix="doeks",
         runs_table="doeks-runs",
         environments_table="doeks-environments",
         finished_run_retention_days=90,
         aws_region="us-east-1",
+        reconcile_period_minutes=5,
     )
     assert settings.finished_run_ttl_seconds == 90 * 86400
+    assert settings.reconcile_period_seconds == 300
 
 
 @pytest.mark.parametrize(
@@ -46,6 +49,10 @@ def test_settings_are_read_from_the_environment(monkeypatch: pytest.MonkeyPatch)
         pytest.param("FINISHED_RUN_RETENTION_DAYS", "3651", id="retention-too-long"),
         pytest.param("FINISHED_RUN_RETENTION_DAYS", "ninety", id="retention-not-a-number"),
         pytest.param("FINISHED_RUN_RETENTION_DAYS", "1.5", id="retention-not-an-integer"),
+        pytest.param("RECONCILE_PERIOD_MINUTES", "0", id="reconcile-period-zero"),
+        pytest.param("RECONCILE_PERIOD_MINUTES", "61", id="reconcile-period-over-an-hour"),
+        pytest.param("RECONCILE_PERIOD_MINUTES", "five", id="reconcile-period-not-a-number"),
+        pytest.param("RECONCILE_PERIOD_MINUTES", None, id="reconcile-period-missing"),
         pytest.param("AWS_REGION", "", id="region-empty"),
         pytest.param("AWS_REGION", None, id="region-missing"),
     ],

@@ -21,8 +21,10 @@ _VARIABLES = {
     "runs_table": "RUNS_TABLE",
     "environments_table": "ENVIRONMENTS_TABLE",
     "finished_run_retention_days": "FINISHED_RUN_RETENTION_DAYS",
+    "reconcile_period_minutes": "RECONCILE_PERIOD_MINUTES",
     "aws_region": "AWS_REGION",
 }
+RECONCILE_PERIOD_RULE = "must be an integer from 1 to 60"
 
 
 def _invalid(name: str, rule: str, value: object) -> ValueError:
@@ -41,6 +43,7 @@ class Settings:
     environments_table: str
     finished_run_retention_days: int
     aws_region: str
+    reconcile_period_minutes: int = 5  # the stack's ReconcilePeriodMinutes: the reconciler runs that often
 
     def __post_init__(self) -> None:
         for name in ("resource_prefix", "runs_table", "environments_table", "aws_region"):
@@ -60,6 +63,9 @@ class Settings:
             raise _invalid("finished_run_retention_days", "must be an integer from 1 to 3650", days)
         if not self.aws_region:
             raise _invalid("aws_region", "must not be empty", self.aws_region)
+        period = self.reconcile_period_minutes
+        if isinstance(period, bool) or not isinstance(period, int) or not 1 <= period <= 60:
+            raise _invalid("reconcile_period_minutes", RECONCILE_PERIOD_RULE, period)
 
     @classmethod
     def from_environment(cls, environment: Mapping[str, str]) -> Self:
@@ -75,17 +81,25 @@ class Settings:
         days = values["finished_run_retention_days"].strip()
         if not _INTEGER.fullmatch(days):
             raise _invalid("finished_run_retention_days", "must be an integer from 1 to 3650", days)
+        period = values["reconcile_period_minutes"].strip()
+        if not _INTEGER.fullmatch(period):
+            raise _invalid("reconcile_period_minutes", RECONCILE_PERIOD_RULE, period)
         return cls(
             resource_prefix=values["resource_prefix"],
             runs_table=values["runs_table"],
             environments_table=values["environments_table"],
             finished_run_retention_days=int(days),
             aws_region=values["aws_region"],
+            reconcile_period_minutes=int(period),
         )
 
     @property
     def finished_run_ttl_seconds(self) -> int:
         return self.finished_run_retention_days * 86400
+
+    @property
+    def reconcile_period_seconds(self) -> int:
+        return self.reconcile_period_minutes * 60
 
 
 def load_settings() -> Settings:

@@ -1,5 +1,5 @@
-"""moto 5.2.5's missing pieces of EKS, Batch, Step Functions and IAM, filled in where they are missing: each
-module patches moto's classes in place for one gap (nothing is copied from moto).
+"""moto 5.2.5's missing pieces of EKS, Batch, Step Functions, DynamoDB and IAM, filled in where they are
+missing: each module patches moto's classes in place for one gap (nothing is copied from moto).
 
 What moto already does and is kept: EKS clusters, node groups and Fargate profiles (create, describe, list,
 update, delete, tags); Batch compute environments, job queues and job definitions (``eksProperties``,
@@ -14,7 +14,13 @@ update, delete, tags); Batch compute environments, job queues and job definition
 - :mod:`.eks_control_plane`: a real local API server's endpoint and CA per cluster, when the embedded AWS
   runs them;
 - :mod:`.batch`: Batch compute environments on EKS; :mod:`.batch_access_entry`: Batch's own EKS access entry;
-- :mod:`.step_functions`: unnamed executions, and task tokens answered while the task's Lambda runs;
+- :mod:`.step_functions`: unnamed executions, task tokens answered while the task's Lambda runs, a stop that
+  ends a waiting task, SendTaskFailure's cause;
+- :mod:`.step_functions_limits`: 25,000 history events, 256 KiB payloads, terminal errors, the API's lengths;
+- :mod:`.dynamodb_item_size`: the 400 KB item size, as AWS counts it, on every write;
+- :mod:`.dynamodb_transactions`: TransactWriteItems all or nothing on its own items, cancelled as AWS does;
+- :mod:`.dynamodb_capacity`: the write units each write consumes, as AWS bills them (for ``make bench``);
+- :mod:`.dynamodb_concurrency`: one request at a time, so a read never fails on a write under way;
 - :mod:`.presigned_requests`: query-string-signed requests (the STS URL inside an EKS token);
 - :mod:`.iam_service_linked_roles`: Batch's and EKS's service-linked roles named as AWS names them;
 - :mod:`.request_validation`: EKS and Batch requests checked against botocore's model.
@@ -30,6 +36,10 @@ import threading
 from local.embedded_aws.moto_gaps import (
     batch,
     batch_access_entry,
+    dynamodb_capacity,
+    dynamodb_concurrency,
+    dynamodb_item_size,
+    dynamodb_transactions,
     eks_access_entries,
     eks_addons,
     eks_cluster_security_group,
@@ -41,6 +51,7 @@ from local.embedded_aws.moto_gaps import (
     presigned_requests,
     request_validation,
     step_functions,
+    step_functions_limits,
 )
 
 _install_lock = threading.Lock()
@@ -65,6 +76,11 @@ def install() -> None:
         batch.install()
         batch_access_entry.install()  # wraps what batch.install() set
         step_functions.install()
+        step_functions_limits.install()
+        dynamodb_item_size.install()
+        dynamodb_transactions.install()
+        dynamodb_capacity.install()
+        dynamodb_concurrency.install()
         presigned_requests.install()
         iam_service_linked_roles.install()
         request_validation.install()

@@ -77,3 +77,8 @@ def eks(client: Callable[..., Any]) -> Any:
 @pytest.fixture(scope="module")
 def batch(client: Callable[..., Any]) -> Any:
     return client("batch")
+
+
+@pytest.fixture(scope="module")
+def dynamodb(client: Callable[..., Any]) -> Any:
+    return client("dynamodb")

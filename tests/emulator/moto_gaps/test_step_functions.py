@@ -7,8 +7,11 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime
 
+import pytest
+from moto.stepfunctions.parser.api import InvalidToken
 from moto.stepfunctions.parser.asl.eval.environment import Environment
 from moto.stepfunctions.parser.asl.eval.program_state import ProgramRunning, ProgramStopped
+from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
 from local.embedded_aws.moto_gaps import install
 
@@ -43,3 +46,28 @@ def test_an_error_of_a_running_execution_still_fails_it() -> None:
     environment.set_error({"error": "States.TaskFailed", "cause": "boom"})
     # Then it fails, as before
     assert not isinstance(environment.program_state(), (ProgramRunning, ProgramStopped))
+
+
+class _Starting:
+    """An execution whose worker has not set up its program yet, as moto holds it for a moment."""
+
+    status = "RUNNING"
+
+    class exec_worker:
+        env = None
+
+
+class _Machine:
+    def __init__(self) -> None:
+        self.executions = [_Starting()]
+
+
+def test_a_token_answered_while_an_execution_starts_is_looked_for_in_the_others_only() -> None:
+    # Given the gaps installed, and a backend holding an execution that is still starting
+    install()
+    backend = object.__new__(StepFunctionsParserBackend)
+    backend.state_machines = [_Machine()]
+    # When a token that no running execution holds is answered
+    # Then the answer is AWS's for an unknown token, not a failure on the starting execution
+    with pytest.raises(InvalidToken):
+        backend.send_task_success("no-such-token", "{}")

@@ -34,7 +34,7 @@ def test_minimal_input_is_valid_with_defaults() -> None:
     assert run.job_queue is None
     assert run.default_job_definition("doeks-aws-batch") == "doeks-aws-batch-hello-world"
     assert run.runnable_timeout_seconds == 3600
-    assert run.heartbeat_seconds == 300
+    assert run.heartbeat_seconds is None  # the stack's ReconcilePeriodMinutes, which the Validate step knows
     assert not run.has_overrides
 
 

@@ -24,6 +24,11 @@ EXECUTION = "arn:aws:states:us-east-1:123456789012:execution:doeks-run-job:run-1
         ("FAILED", "InvalidInput", "FAILED"),
         ("FAILED", "JobCancelled", "CANCELLED"),
         ("FAILED", "JobTimedOut", "TIMED_OUT"),
+        (
+            "FAILED",
+            "States.Timeout",
+            "TIMED_OUT",
+        ),  # the waiting task's own time-out, the reconciler's backstop
         ("FAILED", "JobStuckRunnable", "FAILED"),
         ("TIMED_OUT", "States.Timeout", "TIMED_OUT"),
         ("ABORTED", None, "ABORTED"),

@@ -6,25 +6,14 @@ from __future__ import annotations
 from batch_on_eks.models.job_status import JobStatus
 from batch_on_eks.models.run import Run, TimelineEntry
 from batch_on_eks.runs.views import timeline
+from tests.unit.runs.support import a_run
 
 SECOND = 1_767_000_016_000  # an event's time: whole seconds
 
 
 def run_with(*reports: tuple[str, int, int, str]) -> Run:
-    return Run(
-        run_id="run-1",
-        environment="doeks-aws-batch",
-        cluster_name="doeks-aws-batch",
-        namespace="doeks-aws-batch",
-        queue_arn="arn:aws:batch:us-east-1:123456789012:job-queue/doeks-aws-batch-JQ1_OD",
-        job_definition="doeks-aws-batch-hello-world",
-        job_name="hello",
-        submit_request={},
-        created_at=0,
-        deadline=0,
-        runnable_limit_seconds=3600,
-        heartbeat_seconds=300,
-        timeline=[TimelineEntry(JobStatus(s), at, attempt, source) for s, at, attempt, source in reports],
+    return a_run(
+        timeline=[TimelineEntry(JobStatus(s), at, attempt, source) for s, at, attempt, source in reports]
     )
 
 

@@ -16,6 +16,7 @@ from batch_on_eks.models.camel_case import CamelCaseModel
 from batch_on_eks.models.environment import EnvironmentStatus
 from batch_on_eks.models.environment_input import ProvisionInput
 from batch_on_eks.models.job_status import JobStatus
+from batch_on_eks.models.run import FIRST_FAILED_INDEXES
 from batch_on_eks.runs.log_lines import MAX_LOG_BYTES
 
 # -- limits (documented in docs/api.md and the OpenAPI document) ---------------------------------------------
@@ -166,6 +167,19 @@ RunStatus = Literal[
 ]
 
 
+class ArrayChildren(CamelCaseModel):
+    """An array job's children, as far as their ends are recorded (Batch's own progress is its job's
+    ``statusSummary``)."""
+
+    size: int
+    counts: dict[str, int] = Field(description="How many children ended in each status: SUCCEEDED, FAILED.")
+    failed_indexes: list[int] = Field(
+        description=f"The lowest {FIRST_FAILED_INDEXES} indexes of the children that failed, ascending."
+    )
+    failed_total: int = Field(description="How many children failed in all.")
+    complete: bool = Field(description="Whether every child's end is recorded.")
+
+
 class JobDetail(CamelCaseModel):
     run_id: str
     status: RunStatus = Field(
@@ -198,6 +212,7 @@ class JobDetail(CamelCaseModel):
     )
     created_at: str | None = None
     stopped_at: str | None = None
+    array_children: ArrayChildren | None = Field(default=None, description="An array job's children.")
 
 
 class LogLine(CamelCaseModel):

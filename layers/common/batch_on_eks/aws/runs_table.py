@@ -1,8 +1,12 @@
-"""The runs table: one item per run, plus short-lived items for events that came before their run knew
-its job id (kept by job id, with a TTL, for the submit step to find).
+"""The runs table: one item per run (this module); items about a job, which name its run or keep its early
+events (:mod:`.job_records`); an array run's children's records (:mod:`.array_children`).
 
 Every write that can race is conditional: the submission claim, the job id, each event (its id is
 recorded, so a duplicate is a no-op), and each status change (written only over the status it replaces).
+
+A run whose job has been submitted and whose waiting task has not been answered is in the sparse ByCheckDue
+index, under ``checkDueAt``: when the scheduled reconciler must next look at it (:meth:`Run.next_check_ms`,
+moved at each status change). ``checkShard`` spreads those writes over a few index partitions.
 """
 
 from __future__ import annotations
@@ -16,20 +20,21 @@ from boto3.dynamodb.conditions import Key
 from batch_on_eks.aws import page_tokens
 from batch_on_eks.aws.clients import table
 from batch_on_eks.aws.items import plain, projection
+from batch_on_eks.aws.job_records import RUN_KIND, JobRecords, detail_json
 from batch_on_eks.errors import AwsRequestFailed
 from batch_on_eks.models.job_event import BatchJobDetail
 from batch_on_eks.models.job_status import JobStatus, is_newer
 from batch_on_eks.models.page import Page
-from batch_on_eks.models.run import Run, RunSummary, TimelineEntry
+from batch_on_eks.models.run import DueRun, Run, RunSummary, TimelineEntry
 
-EARLY_EVENT_TTL_SECONDS = 86400
-_RUN = "run"
-_EARLY_EVENT = "event"
+CHECK_SHARDS = 8
+# What the ByCheckDue index carries besides its keys: enough for the reconciler to tell a quiet run from one
+# it must act on, without reading the run.
+CHECK_FIELDS = ("jobId", "jobStatus", "jobAttempts", "deadline", "runnableSince", "runnableLimitSeconds")
 
 
-def _detail_json(detail: BatchJobDetail) -> str:
-    """The detail as the table keeps it: compact camelCase JSON, without the fields that are None."""
-    return json.dumps(detail.to_dict(), separators=(",", ":"), ensure_ascii=False)
+def check_shard(run_id: str) -> int:
+    return sum(run_id.encode()) % CHECK_SHARDS
 
 
 def _conditional_failed(error: AwsRequestFailed) -> bool:
@@ -57,6 +62,7 @@ def _run(raw: dict[str, Any]) -> Run:
         runnable_limit_seconds=item["runnableLimitSeconds"],
         heartbeat_seconds=item["heartbeatSeconds"],
         container_name=item.get("containerName"),
+        array_size=item.get("arraySize"),
         task_token=item.get("taskToken"),
         submit_claimed_at=item.get("submitClaimedAt"),
         job_id=item.get("jobId"),
@@ -69,8 +75,19 @@ def _run(raw: dict[str, Any]) -> Run:
             TimelineEntry(JobStatus(e["status"]), int(e["at"]), int(e["attempt"]), str(e["source"]))
             for e in item.get("timeline", [])
         ],
-        child_events=item.get("childEvents", {}),
         cancel_requested=item.get("cancelRequested"),
+    )
+
+
+def _due_run(item: dict[str, Any]) -> DueRun:
+    return DueRun(
+        run_id=item["runId"],
+        job_id=item["jobId"],
+        job_status=JobStatus(item["jobStatus"]) if item.get("jobStatus") else None,
+        job_attempts=item.get("jobAttempts", 0),
+        deadline=item["deadline"],
+        runnable_since=item.get("runnableSince"),
+        runnable_limit_seconds=item["runnableLimitSeconds"],
     )
 
 
@@ -87,7 +104,7 @@ _SUMMARY_FIELDS = (
 )
 
 
-class RunStore:
+class RunStore(JobRecords):
     def __init__(self, table_name: str, finished_ttl_seconds: int):
         self.table = table(table_name)
         self.finished_ttl_seconds = finished_ttl_seconds
@@ -97,7 +114,7 @@ class RunStore:
         """Record a new run; a run with that id already recorded (a retried step) is returned as it is."""
         item = {
             "runId": run.run_id,
-            "kind": _RUN,
+            "kind": RUN_KIND,
             "environment": run.environment,
             "statusCreatedAt": f"PENDING#{run.created_at:013d}",
             "clusterName": run.cluster_name,
@@ -111,11 +128,12 @@ class RunStore:
             "runnableLimitSeconds": run.runnable_limit_seconds,
             "heartbeatSeconds": run.heartbeat_seconds,
             "timeline": [],
-            "childEvents": {},
             "seenEvents": {"-"},  # a string set cannot be empty
         }
         if run.container_name:
             item["containerName"] = run.container_name
+        if run.array_size:
+            item["arraySize"] = run.array_size
         try:
             self.table.put_item(Item=item, ConditionExpression="attribute_not_exists(runId)")
         except AwsRequestFailed as error:
@@ -127,12 +145,11 @@ class RunStore:
 
     def get(self, run_id: str) -> Run | None:
         item = self.table.get_item(Key={"runId": run_id}, ConsistentRead=True).get("Item")
-        return _run(item) if item and item.get("kind") == _RUN else None
+        return _run(item) if item and item.get("kind") == RUN_KIND else None
 
     def find_by_job_id(self, job_id: str) -> Run | None:
-        items = self.table.query(IndexName="ByJobId", KeyConditionExpression=Key("jobId").eq(job_id))["Items"]
-        run_ids = [i["runId"] for i in items if i.get("kind") == _RUN]
-        return self.get(run_ids[0]) if run_ids else None
+        run_id = self.run_of_job(job_id)
+        return self.get(run_id) if run_id is not None else None
 
     def set_token(self, run_id: str, token: str) -> None:
         self.table.update_item(
@@ -157,14 +174,48 @@ class RunStore:
                 return False
             raise
 
-    def record_job(self, run_id: str, job_id: str, job_arn: str) -> None:
-        """Record the run's job (once: a second, different job id is a bug worth failing loudly on)."""
+    def record_job(self, run: Run, job_id: str, job_arn: str, now_ms: int) -> None:
+        """Record the run's job (once: a second, different job id is a bug worth failing loudly on), name
+        the run on the job's item, and put the run in the reconciler's index, due a heartbeat from now."""
+        self.name_run_of_job(run, job_id)
+        self.table.update_item(
+            Key={"runId": run.run_id},
+            UpdateExpression=(
+                "SET jobId = :id, jobArn = :arn, checkShard = if_not_exists(checkShard, :shard), "
+                "checkDueAt = if_not_exists(checkDueAt, :due)"
+            ),
+            ConditionExpression="attribute_not_exists(jobId) OR jobId = :id",
+            ExpressionAttributeValues={
+                ":id": job_id,
+                ":arn": job_arn,
+                ":shard": check_shard(run.run_id),
+                ":due": now_ms + run.heartbeat_seconds * 1000,
+            },
+        )
+
+    def mark_answered(self, run_id: str) -> None:
+        """The run's waiting task has been ended (or had already ended): the reconciler leaves the run."""
         self.table.update_item(
             Key={"runId": run_id},
-            UpdateExpression="SET jobId = :id, jobArn = :arn",
-            ConditionExpression="attribute_not_exists(jobId) OR jobId = :id",
-            ExpressionAttributeValues={":id": job_id, ":arn": job_arn},
+            UpdateExpression="REMOVE checkShard, checkDueAt",
+            ConditionExpression="attribute_exists(runId)",
         )
+
+    def due_runs(self, now_ms: int, limit: int) -> list[DueRun]:
+        """Up to ``limit`` runs whose ``checkDueAt`` has come, from every shard of the ByCheckDue index."""
+        due: list[DueRun] = []
+        for shard in range(CHECK_SHARDS):
+            request: dict[str, Any] = {
+                "IndexName": "ByCheckDue",
+                "KeyConditionExpression": Key("checkShard").eq(shard) & Key("checkDueAt").lte(now_ms),
+            }
+            while len(due) < limit:
+                page = self.table.query(**request, Limit=limit - len(due))
+                due += [_due_run(plain(item)) for item in page.get("Items", [])]
+                if "LastEvaluatedKey" not in page:
+                    break
+                request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return due
 
     def request_cancel(self, run_id: str, reason: str) -> None:
         self.table.update_item(
@@ -206,16 +257,19 @@ class RunStore:
                 detail.status, detail.finished_attempts, run.job_status, run.job_attempts
             ):
                 return run
+            runnable_since = at_ms if detail.status is JobStatus.RUNNABLE else run.runnable_since
             values: dict[str, Any] = {
                 ":status": detail.status.value,
                 ":attempts": detail.finished_attempts,
-                ":detail": _detail_json(detail),
+                ":detail": detail_json(detail),
                 ":sca": f"{detail.status.value}#{run.created_at:013d}",
                 ":reason": detail.status_reason or "",
+                ":due": run.next_check_ms(at_ms, detail.status, runnable_since),
+                ":shard": check_shard(run_id),
             }
             update = (
                 "SET jobStatus = :status, jobAttempts = :attempts, lastDetail = :detail, "
-                "statusCreatedAt = :sca, statusReason = :reason"
+                "statusCreatedAt = :sca, statusReason = :reason, checkDueAt = :due, checkShard = :shard"
             )
             if detail.status is JobStatus.RUNNABLE:
                 update += ", runnableSince = :at"
@@ -240,20 +294,6 @@ class RunStore:
             except AwsRequestFailed as error:
                 if not _conditional_failed(error):
                     raise  # a concurrent writer moved the status: read again and compare again
-
-    def count_child_event(self, run_id: str, status: JobStatus, event_id: str) -> None:
-        """An array child's event: counted per status in the parent's run, once per event id."""
-        try:
-            self.table.update_item(
-                Key={"runId": run_id},
-                UpdateExpression="ADD childEvents.#status :one, seenEvents :ids",
-                ConditionExpression="attribute_exists(runId) AND NOT contains(seenEvents, :id)",
-                ExpressionAttributeNames={"#status": status.value},
-                ExpressionAttributeValues={":one": 1, ":ids": {event_id}, ":id": event_id},
-            )
-        except AwsRequestFailed as error:
-            if not _conditional_failed(error):
-                raise
 
     def page_of_environment(
         self, environment: str, status: JobStatus | None, limit: int, next_token: str | None
@@ -281,7 +321,7 @@ class RunStore:
         if start_key is not None:
             request["ExclusiveStartKey"] = start_key
         response = self.table.query(**request)
-        items = [plain(item) for item in response.get("Items", []) if item.get("kind", _RUN) == _RUN]
+        items = [plain(item) for item in response.get("Items", []) if item.get("kind", RUN_KIND) == RUN_KIND]
         summaries = [
             RunSummary(
                 run_id=item["runId"],
@@ -294,26 +334,3 @@ class RunStore:
             for item in items
         ]
         return Page(summaries, page_tokens.encode(response.get("LastEvaluatedKey")))
-
-    # -- events that came before the run knew its job --------------------------------------------------------
-    def keep_early_event(self, detail: BatchJobDetail, event_id: str, at_ms: int) -> None:
-        self.table.put_item(
-            Item={
-                "runId": f"{_EARLY_EVENT}#{detail.job_id}#{event_id}",
-                "kind": _EARLY_EVENT,
-                "jobId": detail.job_id,
-                "eventId": event_id,
-                "at": at_ms,
-                "detail": _detail_json(detail),
-                "expiresAt": int(time.time()) + EARLY_EVENT_TTL_SECONDS,
-            }
-        )
-
-    def early_events(self, job_id: str) -> list[tuple[BatchJobDetail, str, int]]:
-        """Events kept for ``job_id``, oldest first: (detail, event id, time in ms)."""
-        items = self.table.query(IndexName="ByJobId", KeyConditionExpression=Key("jobId").eq(job_id))["Items"]
-        kept = [i for i in items if i.get("kind") == _EARLY_EVENT]
-        kept.sort(key=lambda i: int(i["at"]))
-        return [
-            (BatchJobDetail.from_dict(json.loads(i["detail"])), str(i["eventId"]), int(i["at"])) for i in kept
-        ]

@@ -1,4 +1,4 @@
-"""Step Functions task tokens: end or keep alive the run's waiting SubmitAndWait task.
+"""Step Functions task tokens: end the run's waiting SubmitAndWait task, with the job's outcome or a failure.
 
 A token that no longer answers (the task timed out, was retried with a new token, or the execution
 ended) is normal: the run moved on, and whoever holds the current token finishes it.
@@ -33,5 +33,5 @@ def succeed(token: str, output: str) -> bool:
     return _send("send_task_success", taskToken=token, output=output)
 
 
-def heartbeat(token: str) -> bool:
-    return _send("send_task_heartbeat", taskToken=token)
+def fail(token: str, error: str, cause: str) -> bool:
+    return _send("send_task_failure", taskToken=token, error=error, cause=cause)

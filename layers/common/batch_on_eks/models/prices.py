@@ -44,3 +44,24 @@ def eks_cluster_rate(extended_support: bool) -> Price:
 def usd(amount: float) -> str:
     """``$0.10``: two decimals, as AWS's pricing pages write hourly rates."""
     return f"${amount:.2f}"
+
+
+# -- What a run costs the control plane (``make bench``'s cost per run) -------------------------------------
+# The services a run uses, per use. Free tiers are left out: they are per account, not per run. AWS's own
+# events (Batch's job state changes, Step Functions' status changes, a schedule's ticks) are free on the
+# default bus; the control plane's "Run Finished" is a custom event. Batch's API calls cost nothing.
+STEP_FUNCTIONS_PRICING = "https://aws.amazon.com/step-functions/pricing/"
+LAMBDA_PRICING = "https://aws.amazon.com/lambda/pricing/"
+DYNAMODB_PRICING = "https://aws.amazon.com/dynamodb/pricing/on-demand/"
+EVENTBRIDGE_PRICING = "https://aws.amazon.com/eventbridge/pricing/"
+
+# Standard workflows: $0.025 per 1,000 state transitions.
+STATE_TRANSITION = Price(0.000025, "state transition", STEP_FUNCTIONS_PRICING)
+# x86: $0.20 per million requests, $0.0000166667 per GB-second of duration.
+LAMBDA_REQUEST = Price(0.0000002, "request", LAMBDA_PRICING)
+LAMBDA_GB_SECOND = Price(0.0000166667, "GB-second", LAMBDA_PRICING)
+# On-demand, Standard table class: $0.625 per million write request units, $0.125 per million read ones.
+DYNAMODB_WRITE_UNIT = Price(0.000000625, "write request unit", DYNAMODB_PRICING)
+DYNAMODB_READ_UNIT = Price(0.000000125, "read request unit", DYNAMODB_PRICING)
+# Custom events put on a bus: $1.00 per million.
+EVENTBRIDGE_CUSTOM_EVENT = Price(0.000001, "custom event", EVENTBRIDGE_PRICING)

@@ -107,8 +107,15 @@ class RunJobInput(CamelCaseModel):
         le=7 * 86400,
         description="How long the job may stay RUNNABLE before the run fails.",
     )
-    heartbeat_seconds: int = Field(
-        default=300, ge=1, le=3600, description="No event for this long: reconcile with DescribeJobs."
+    heartbeat_seconds: int | None = Field(
+        default=None,
+        ge=1,
+        le=3600,
+        description=(
+            "No news of the job for this long: the stack's scheduled reconciler asks DescribeJobs about it "
+            "at its next run (every ReconcilePeriodMinutes). Default: ReconcilePeriodMinutes. The run's "
+            "execution waits once, whatever the job's length: this sets no loop of its own."
+        ),
     )
 
     @field_validator("environment")

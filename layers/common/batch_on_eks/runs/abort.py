@@ -6,7 +6,7 @@ from batch_on_eks.aws import batch_jobs as batch
 from batch_on_eks.aws.runs_table import RunStore
 from batch_on_eks.settings import Settings
 
-# The run-job state machine's own endings that have already terminated the job (the Reconcile step).
+# The run's own endings, which have already terminated the job (the reconciler, before failing the task).
 ENDED_BY_THE_RUN = frozenset({"JobTimedOut", "JobStuckRunnable"})
 
 

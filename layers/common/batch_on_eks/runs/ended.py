@@ -32,7 +32,8 @@ FAILED = "FAILED"
 CANCELLED = "CANCELLED"
 TIMED_OUT = "TIMED_OUT"
 ABORTED = "ABORTED"
-_OUTCOME_OF_ERROR = {"JobCancelled": CANCELLED, "JobTimedOut": TIMED_OUT}
+# States.Timeout: the waiting task outlived the run's deadline (a backstop, should the reconciler not run).
+_OUTCOME_OF_ERROR = {"JobCancelled": CANCELLED, "JobTimedOut": TIMED_OUT, "States.Timeout": TIMED_OUT}
 
 
 @dataclass(frozen=True)
@@ -69,8 +70,8 @@ class ExecutionEnded:
 
 
 def outcome_of(status: str, error: str | None) -> str:
-    """SUCCEEDED, FAILED, CANCELLED (JobCancelled), TIMED_OUT (the run's deadline, JobTimedOut, or the
-    execution's own timeout) or ABORTED (the execution was stopped)."""
+    """SUCCEEDED, FAILED, CANCELLED (JobCancelled), TIMED_OUT (the run's deadline: JobTimedOut, or its
+    waiting task's time-out, or the execution's own) or ABORTED (the execution was stopped)."""
     if status == "FAILED":
         return _OUTCOME_OF_ERROR.get(error or "", FAILED)
     return status if status in (SUCCEEDED, TIMED_OUT, ABORTED) else FAILED

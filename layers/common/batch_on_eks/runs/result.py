@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from batch_on_eks.aws import batch_jobs as batch
+from batch_on_eks.aws.array_children import ArrayChildrenStore
 from batch_on_eks.aws.runs_table import RunStore
 from batch_on_eks.errors import InvalidInput, cause
 from batch_on_eks.models.job_event import BatchJobDetail
@@ -58,7 +59,9 @@ def run_result(run_id: str, settings: Settings) -> dict[str, Any]:
     }
     if detail.is_array_parent and detail.array_properties is not None:
         output["arrayProperties"] = detail.array_properties.to_dict()
-        output["childEvents"] = run.child_events
+    if run.array_size and run.job_id is not None:
+        children = ArrayChildrenStore(settings.runs_table, settings.finished_run_ttl_seconds)
+        output["arrayChildren"] = children.summary(run.job_id, run.array_size).to_dict()
     if detail.status is JobStatus.SUCCEEDED:
         return output
     # An array parent never runs a pod itself (no RUNNING, no exit code): it failed because children did.
@@ -77,7 +80,7 @@ def run_result(run_id: str, settings: Settings) -> dict[str, Any]:
         podName=output["podName"],
         logLinks=output["logLinks"],
         arrayProperties=output.get("arrayProperties"),
-        childEvents=output.get("childEvents"),
+        arrayChildren=output.get("arrayChildren"),
         cancelled=run.cancel_requested,
     )
     return output

@@ -13,6 +13,7 @@ import json
 from typing import Any
 
 from batch_on_eks.aws import executions
+from batch_on_eks.aws.array_children import ArrayChildrenStore
 from batch_on_eks.aws.environments_table import EnvironmentStore
 from batch_on_eks.aws.executions import Execution
 from batch_on_eks.aws.runs_table import RunStore
@@ -84,6 +85,7 @@ def run_status(run_id: str, settings: Settings, workflows: Workflows) -> dict[st
         "cause": None,
         "createdAt": None,
         "stoppedAt": None,
+        "arrayChildren": None,
     }
     if execution is not None:
         asked = execution.input if isinstance(execution.input, dict) else {}
@@ -96,6 +98,9 @@ def run_status(run_id: str, settings: Settings, workflows: Workflows) -> dict[st
         view["cause"] = execution.cause
     if run is not None:
         view.update(views.known_of_the_job(run, settings.aws_region))
+        if run.array_size and run.job_id is not None:
+            children = ArrayChildrenStore(settings.runs_table, settings.finished_run_ttl_seconds)
+            view["arrayChildren"] = children.summary(run.job_id, run.array_size).to_dict()
     if execution is not None:
         outcome = execution.output if isinstance(execution.output, dict) else _cause_object(execution.cause)
         view.update({key: outcome[key] for key in _OUTCOME_FIELDS if outcome.get(key) is not None})

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from batch_on_eks.aws import batch_jobs as batch
+from batch_on_eks.aws.array_children import ArrayChildrenStore
 from batch_on_eks.aws.runs_table import RunStore
+from batch_on_eks.clock import now_ms
 from batch_on_eks.errors import InvalidInput
 from batch_on_eks.runs.waiting_task import finish_if_done
 from batch_on_eks.settings import Settings
@@ -22,9 +24,11 @@ def submit_and_wait(run_id: str, token: str, settings: Settings) -> None:
         if job is None:
             job = batch.submit_job(run.submit_request)
         job_id = job[0]
-        store.record_job(run_id, job_id, job[1])
+        store.record_job(run, job_id, job[1], now_ms())
     for detail, event_id, at in store.early_events(job_id):
         store.apply(run_id, detail, event_id, at, "event")
     current = store.get(run_id)
     if current is not None:
-        finish_if_done(current)
+        finish_if_done(
+            current, store, ArrayChildrenStore(settings.runs_table, settings.finished_run_ttl_seconds)
+        )

@@ -17,6 +17,16 @@ from batch_on_eks.settings import Settings
 
 # When the job sets no per-attempt timeout, the run still ends some day: this much after it could start.
 DEFAULT_RUN_SECONDS = 7 * 86400
+# Step Functions' largest TimeoutSeconds (Amazon States Language, Task state).
+MAX_WAIT_SECONDS = 99_999_999
+
+
+def wait_seconds(deadline: int, started_s: int, reconcile_period_seconds: int) -> int:
+    """The waiting task's own time-out: the run's deadline, plus two reconciler periods in which the
+    reconciler ends the run itself (terminating its job, with the run's Cause). Only a reconciler that has
+    stopped running lets it lapse: the execution then fails ``States.Timeout`` and the abort guard
+    terminates the job."""
+    return max(1, min(MAX_WAIT_SECONDS, deadline - started_s + 2 * reconcile_period_seconds))
 
 
 def unique_job_name(job_name: str, run_id: str) -> str:
@@ -52,6 +62,7 @@ def validate_run(run_id: str, raw_input: Any, settings: Settings) -> dict[str, A
     request["jobName"] = job_name
     attempts = run_input.retry_attempts or 1
     running = run_input.timeout_seconds * attempts if run_input.timeout_seconds else DEFAULT_RUN_SECONDS
+    heartbeat = run_input.heartbeat_seconds or settings.reconcile_period_seconds
     started = now_ms()
     run = RunStore(settings.runs_table, settings.finished_run_ttl_seconds).create(
         Run(
@@ -63,19 +74,17 @@ def validate_run(run_id: str, raw_input: Any, settings: Settings) -> dict[str, A
             job_definition=job_definition,
             job_name=job_name,
             container_name=run_input.container_name,
+            array_size=run_input.array_size,
             submit_request=request,
             created_at=started,
-            deadline=started // 1000
-            + run_input.runnable_timeout_seconds
-            + running
-            + run_input.heartbeat_seconds,
+            deadline=started // 1000 + run_input.runnable_timeout_seconds + running + heartbeat,
             runnable_limit_seconds=run_input.runnable_timeout_seconds,
-            heartbeat_seconds=run_input.heartbeat_seconds,
+            heartbeat_seconds=heartbeat,
         )
     )
     return {
         "runId": run.run_id,
         "environment": run.environment,
         "jobName": run.job_name,
-        "heartbeatSeconds": run.heartbeat_seconds,
+        "waitSeconds": wait_seconds(run.deadline, run.created_at // 1000, settings.reconcile_period_seconds),
     }
