@@ -26,7 +26,7 @@ PY312_DIR = $(shell d=$$(pyenv prefix 3.12 2>/dev/null \
 	else p=$$(type -P python3.12 || true); [[ -z "$$p" || "$$p" == */shims/* ]] || dirname "$$p"; fi)
 
 .PHONY: help demo test unit bench openapi venv tools system-deps kubernetes lint typecheck layers \
-	sam-validate cfn-lint checkov build pytest diagrams clean
+	sam-validate cfn-lint checkov build pytest diagrams clean aws-acceptance
 
 # `make help` lists every target with the text after its `##`.
 help: ## this list
@@ -82,12 +82,20 @@ cfn-lint: venv ## cfn-lint with the serverless rules
 checkov: tools ## checkov on template.yaml
 	$(CHECKOV) --quiet --compact --skip-download --framework cloudformation -f $(TEMPLATE)
 
-build: tools ## sam build (needs Python 3.12, the Lambda runtime)
+# The functions' and the layer's architecture: the stack's Architecture parameter (x86_64 or arm64). SAM
+# gives a makefile build (the layer's) no architecture, so the same value goes to sam build's parameter
+# (the functions, the layer's BuildArchitecture) and, through the environment, to layers/common/Makefile
+# (the wheels it installs). A cache per architecture: SAM's cache key does not see the environment.
+ARCHITECTURE ?= x86_64
+BUILD_DIR    ?= .aws-sam/build
+build: tools ## sam build (needs Python 3.12, the Lambda runtime); ARCHITECTURE=arm64 for Graviton
 	@d="$(PY312_DIR)"; [ -n "$$d" ] && [ -x "$$d/python3.12" ] || { \
 	  echo "make build: no python3.12 found (looked at 'pyenv prefix 3.12', \
 	$${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.12*, and PATH). sam build needs the Lambda runtime's Python: \
 	run 'pyenv install 3.12', or 'make build PY312_DIR=/dir/holding/python3.12'." >&2; exit 1; }
-	PATH="$(PY312_DIR):$$PATH" $(SAM) build --template $(TEMPLATE) --build-dir .aws-sam/build
+	PATH="$(PY312_DIR):$$PATH" ARCHITECTURE="$(ARCHITECTURE)" $(SAM) build --template $(TEMPLATE) \
+	  --build-dir "$(BUILD_DIR)" --cache-dir ".aws-sam/cache-$(ARCHITECTURE)" \
+	  --parameter-overrides Architecture=$(ARCHITECTURE)
 
 # The tests wait on Step Functions, events and API servers far more than they compute: three workers keep two
 # cores busy. A test file stays on one worker (its module-scoped embedded AWS is started once). The
@@ -108,8 +116,15 @@ openapi: venv ## regenerate the committed openapi.json from the code
 demo: venv system-deps kubernetes ## the blueprint's walkthrough, end to end, on the embedded AWS (ARGS=--keep)
 	$(PY) -m local.demo $(ARGS)
 
-bench: venv system-deps ## the benchmark: states, event-to-end latency, cold imports
-	PYTHONPATH=layers/common:. $(PY) -m local.bench $(ARGS)
+bench: venv system-deps build ## the benchmark: cold imports of the built layer, states, latency, load, arrays, costs
+	PYTHONPATH=layers/common:. $(PY) -m local.bench --python "$(PY312_DIR)/python3.12" $(ARGS)
+
+# The walkthrough on a real account, with your credentials; refuses without CONFIRM=yes (it creates billable
+# resources). ARGS: --environment NAME (use an existing one, left up), --region, --admin-principal-arn.
+aws-acceptance: venv ## the walkthrough against a deployed stack: STACK=<name> CONFIRM=yes (it costs; see docs/deployment.md)
+	@test -n "$(STACK)" || { echo "make aws-acceptance STACK=<your stack's name> CONFIRM=yes"; exit 2; }
+	PYTHONPATH=layers/common $(PY) scripts/aws_acceptance.py --stack "$(STACK)" \
+	  $(if $(filter yes,$(CONFIRM)),--confirm-billable-resources) $(ARGS)
 
 clean: ## remove the environments and caches
 	rm -rf $(VENV) $(TOOLS) .aws-sam .pytest_cache .mypy_cache .ruff_cache

@@ -35,11 +35,27 @@ def _no_leftover_faults(request: pytest.FixtureRequest) -> Iterator[None]:
         embedded.readiness.reset()
 
 
-def _violations_found(session: pytest.Session) -> list[str]:
+def _findings(session: pytest.Session) -> list[str]:
+    """What this process's recorded AWS calls break: a function's IAM policy (least privilege), or the
+    parameter validation of the botocore the layer ships (one SDK everywhere)."""
     from local.embedded_aws.call_recorder import RECORDER
     from tests.iam_policy import violations
+    from tests.shipped_sdk import replay
+    from tests.template.built_layer import BUILT_LAYER
 
-    return [str(violation) for violation in violations(RECORDER.calls)]
+    calls = RECORDER.calls
+    found = [f"IAM: {violation}" for violation in violations(calls)]
+    if not calls:
+        return found
+    if not (BUILT_LAYER / "botocore").is_dir():
+        return [
+            *found,
+            f"SDK: no built layer with botocore at {BUILT_LAYER} to replay the calls through: make build",
+        ]
+    shipped = replay(calls)
+    return found + [
+        f"SDK: botocore {shipped.botocore_version} refuses {problem}" for problem in shipped.problems
+    ]
 
 
 def pytest_testnodedown(node: Any, error: Any) -> None:
@@ -48,15 +64,16 @@ def pytest_testnodedown(node: Any, error: Any) -> None:
 
 
 _FROM_WORKERS = pytest.StashKey[list[str]]()
-_WORKER_KEY = "iam_policy_violations"
+_WORKER_KEY = "recorded_call_findings"
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """After every test: each AWS call a function made must be allowed by its policy in template.yaml.
+    """After every test: each AWS call a function made must be allowed by its policy in template.yaml, and
+    accepted by the botocore the layer ships.
 
     Each process records its own functions' calls; under xdist the workers hand what they found to the
     controller, which reports it all once."""
-    found = _violations_found(session)
+    found = _findings(session)
     workeroutput = getattr(session.config, "workeroutput", None)
     if workeroutput is not None:
         workeroutput[_WORKER_KEY] = found
@@ -64,8 +81,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     found = sorted(set(found + session.config.stash.get(_FROM_WORKERS, [])))
     if not found:
         return
-    lines = [f"  {violation}" for violation in found]
-    title = f"{len(found)} AWS call(s) made by functions are not allowed by their IAM policy"
+    lines = [f"  {finding}" for finding in found]
+    title = f"{len(found)} AWS call(s) made by functions break their IAM policy or the shipped SDK"
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is None:
         print("\n".join([title, *lines]))

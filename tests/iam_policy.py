@@ -310,6 +310,8 @@ def request_context(call: RecordedCall, action: str, resource: str) -> dict[str,
     params = call.params
     if action == "iam:PassRole" and call.iam_prefix == "eks":
         pod_roles = {a.get("roleArn") for a in params.get("podIdentityAssociations") or []}
+        if call.operation == "CreatePodIdentityAssociation":  # the role goes to EKS Pod Identity
+            pod_roles.add(params.get("roleArn"))
         service = "pods.eks.amazonaws.com" if resource in pod_roles else "eks.amazonaws.com"
         return {"iam:PassedToService": service}
     if action == "iam:CreateServiceLinkedRole":

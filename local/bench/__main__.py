@@ -1,7 +1,8 @@
 """``make bench``: what a run of the control plane costs, next to the classic polling design and Step
 Functions' own ``batch:submitJob.sync``, on the embedded AWS.
 
-1. Each function's cold import time, as a ratio to a bare ``import boto3``.
+1. Each function's cold import time, as a ratio to a bare ``import boto3``, of the layer ``make build`` built
+   (its boto3 and botocore included) with the Lambda runtime's Python (``--python``, 3.12).
 2. States and history per run for a job of 1 minute and one of 1 hour, this design and the polling baseline
    (``local/bench/``: SubmitJob, then Wait 30 s + DescribeJobs + Choice), time scaled by ``--scale`` (1/30:
    the hour takes two minutes; the jobs, the reconciler's 5-minute period and the 30 s poll alike).
@@ -113,6 +114,9 @@ def load_section(world: BenchWorld, args: argparse.Namespace) -> dict[str, float
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make bench", description=(__doc__ or "").splitlines()[0])
+    parser.add_argument(
+        "--python", default="python3.12", help="the Lambda runtime's Python, for the cold imports (3.12)"
+    )
     parser.add_argument("--scale", type=float, default=1 / 30, help="time scale of sections 2 and 4 (1/30)")
     parser.add_argument("--latency-runs", type=int, default=7, help="runs per design for section 4 (7)")
     parser.add_argument("--runs", type=int, default=200, help="runs at once in the load section (200)")
@@ -128,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     scale = args.scale
 
     print("1. cold import (median of 7 fresh processes; our code precompiled as the layer ships it):")
-    for name, seconds, ratio in cold_imports():
+    for name, seconds, ratio in cold_imports(args.python):
         print(f"  {name:<24} {seconds * 1000:7.1f} ms  {ratio:4.2f}x")
 
     timings = Timings(runnable=max(0.02, 5 * scale), starting=max(0.02, 5 * scale))

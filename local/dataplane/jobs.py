@@ -35,6 +35,7 @@ from local.dataplane.container_logs import ContainerLogWriter
 from local.dataplane.faults import Faults
 from local.dataplane.in_turn import start_in_turn
 from local.dataplane.network import NetworkView, NodeReach, search_path
+from local.dataplane.pod_identity import IdentityView, PodCredentials
 from local.dataplane.sandbox import NO_DNS, Sandbox, SandboxDns
 
 TERMINAL = ("SUCCEEDED", "FAILED")
@@ -344,6 +345,7 @@ class EmulatedJob:
         # Only a pod that runs a process asks the VPC: 10,000 array children without one ask nothing
         reach = self.plane.reach(self, attempt.node_name)
         time_limit = float(self._timeout() or self.plane.timings.default_time_limit)
+        identity = self.plane.pod_credentials(self)
         pod_exit = 0
         status_reason: str | None = None
         for container in attempt.containers:
@@ -366,6 +368,7 @@ class EmulatedJob:
                     on_line=writer.write,
                     cancel=self.cancel,
                     dns=self._dns(reach),
+                    identity=identity,
                 )
                 writer.close()
                 container.exit_code = result.exit_code
@@ -440,6 +443,8 @@ class BatchDataPlane:
         self.pod_host: Callable[[str], PodHost | None] = lambda cluster_arn: None
         # The VPC as the embedded AWS evaluates it (None: the network is not evaluated)
         self.network: NetworkView | None = None
+        # What a pod's credential endpoints answer (None: a sandbox has none)
+        self.identity: IdentityView | None = None
 
     def reach(self, job: EmulatedJob, node_name: str) -> NodeReach | None:
         """What ``node_name``, a node of the job's compute environment, reaches (None: not evaluated)."""
@@ -447,6 +452,20 @@ class BatchDataPlane:
         if self.network is None or not environments:
             return None
         return self.network.node_reach(job.cluster_arn, str(environments[0].arn), node_name)
+
+    def pod_credentials(self, job: EmulatedJob) -> PodCredentials | None:
+        """What the job's pod gets from its pod identity and from the node's metadata service."""
+        environments = getattr(job.moto_job.job_queue, "environments", None) or []
+        if self.identity is None or not environments:
+            return None
+        pod = job.pod_properties()
+        return self.identity.pod_credentials(
+            job.cluster_arn,
+            str(environments[0].arn),
+            job.namespace,
+            pod.get("serviceAccountName"),
+            bool(pod.get("hostNetwork", True)),  # Batch's EKS default: the host network
+        )
 
     def node_name(self) -> str:
         """A node name as EC2 gives them in the blueprint's private subnets (10.1.0.0/16)."""

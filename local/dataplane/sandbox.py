@@ -9,7 +9,9 @@ The local emulator of AWS Batch has no container runtime. Each job's command run
   :mod:`.sandbox_dns`, which bwrap shares (``--share-net``): no network but a private loopback,
   where a resolver standing in for CoreDNS answers on port 53 when the job's node may reach it
   (``dns``; the job's ``/etc/resolv.conf`` names it, with a pod's search path), and nothing
-  answers otherwise;
+  answers otherwise; the same launcher serves the pod's credential endpoints, the EKS Pod Identity
+  agent and the node's metadata service, when ``identity`` says the pod reaches them
+  (:mod:`.pod_identity`);
 - the filesystem is thrown away with the job: a tmpfs root, a tmpfs ``/tmp`` (the working
   directory and ``HOME``), ``/proc`` and a minimal ``/dev``; the host's ``/usr`` (and the
   ``/bin``, ``/sbin``, ``/lib*`` links or directories as the host has them) and a few ``/etc``
@@ -51,6 +53,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from local.dataplane.pod_identity import TOKEN_FILE, PodCredentials
 from local.dataplane.sandbox_dns import config_text
 
 logger = logging.getLogger(__name__)
@@ -119,8 +122,9 @@ class SandboxDns:
         search = f"search {' '.join(self.search)}\n" if self.search else ""
         return f"nameserver 127.0.0.1\n{search}options ndots:5 timeout:1 attempts:2\n"
 
-    def launcher_config(self) -> str:
-        return config_text(self.udp, self.tcp, self.names, self.suffixes)
+    def launcher_config(self, more: tuple[str, ...] = ()) -> str:
+        """The launcher's config: the resolver's, then ``more`` lines (the credential endpoints)."""
+        return config_text(self.udp, self.tcp, self.names, self.suffixes, more)
 
 
 NO_DNS = SandboxDns()
@@ -198,7 +202,7 @@ def _supports_size(bwrap: str) -> bool:
     return "--size" in completed.stdout + completed.stderr
 
 
-def _network_args(scratch: Path, dns: SandboxDns) -> list[str]:
+def _network_args(scratch: Path, dns: SandboxDns, identity: PodCredentials | None) -> list[str]:
     """The network namespace and its resolver, around bwrap (:mod:`.sandbox_dns`): ``unshare --net``, in a
     user namespace of its own unless root (which owns a new network namespace as it is)."""
     unshare = shutil.which("unshare")
@@ -207,12 +211,13 @@ def _network_args(scratch: Path, dns: SandboxDns) -> list[str]:
             f"unshare (util-linux) not found: emulated jobs run only inside a sandbox; {_INSTALL_HINT}"
         )
     config = scratch / "dns.conf"
-    config.write_text(dns.launcher_config())
+    more = tuple(identity.launcher_lines()) if identity is not None else ()
+    config.write_text(dns.launcher_config(more))
     namespaces = ["--net"] if os.geteuid() == 0 else ["--user", "--map-root-user", "--net"]
     return [unshare, *namespaces, sys.executable, "-I", "-S", str(_NETWORK_LAUNCHER), str(config), "--"]
 
 
-def _bwrap_args(bwrap: str, env: Mapping[str, str], resolv_conf: Path) -> list[str]:
+def _bwrap_args(bwrap: str, env: Mapping[str, str], resolv_conf: Path, token: Path | None) -> list[str]:
     sized = _supports_size(bwrap)
     args = [
         bwrap,
@@ -231,6 +236,7 @@ def _bwrap_args(bwrap: str, env: Mapping[str, str], resolv_conf: Path) -> list[s
     args += ["--tmpfs", "/", "--ro-bind", "/usr", "/usr"]
     args += _root_args()
     args += ["--ro-bind", str(resolv_conf), "/etc/resolv.conf"]
+    args += ["--ro-bind", str(token), TOKEN_FILE] if token is not None else []
     args += ["--proc", "/proc", "--dev", "/dev"]
     args += ["--size", str(TMP_BYTES)] if sized else []
     args += ["--tmpfs", SANDBOX_TMP, "--chdir", SANDBOX_TMP, "--clearenv"]
@@ -240,12 +246,24 @@ def _bwrap_args(bwrap: str, env: Mapping[str, str], resolv_conf: Path) -> list[s
 
 
 def _command(
-    bwrap: str, env: Mapping[str, str], dns: SandboxDns, scratch: Path, argv: list[str]
+    bwrap: str,
+    env: Mapping[str, str],
+    dns: SandboxDns,
+    scratch: Path,
+    argv: list[str],
+    identity: PodCredentials | None = None,
 ) -> list[str]:
-    """prlimit, the network namespace and its resolver, bwrap, then the command; files go in ``scratch``."""
+    """prlimit, the network namespace with its resolver and credential endpoints, bwrap, then the command;
+    files go in ``scratch``."""
     resolv_conf = scratch / "resolv.conf"
     resolv_conf.write_text(dns.resolv_conf())
-    return [*_prlimit_args(), *_network_args(scratch, dns), *_bwrap_args(bwrap, env, resolv_conf), *argv]
+    token = None
+    if identity is not None and identity.pod_identity is not None:
+        token = scratch / "pod-identity-token"
+        token.write_text(identity.token)
+        env = {**env, **identity.env()}
+    network = _network_args(scratch, dns, identity)
+    return [*_prlimit_args(), *network, *_bwrap_args(bwrap, env, resolv_conf, token), *argv]
 
 
 def _validated_env(env: Mapping[str, str] | None) -> dict[str, str]:
@@ -394,6 +412,7 @@ class Sandbox:
         on_line: Callable[[int, str], None] | None = None,
         cancel: threading.Event | None = None,
         dns: SandboxDns = NO_DNS,
+        identity: PodCredentials | None = None,
     ) -> SandboxResult:
         """Run ``argv`` in a fresh sandbox and wait for it to end.
 
@@ -401,14 +420,14 @@ class Sandbox:
         arrives (stdout and stderr together). Setting ``cancel`` kills the whole sandbox (exit
         143, reason Terminated); so does the time limit (exit 137, ``timed_out``). If ``on_line``
         raises, the sandbox is killed and the exception is raised here. ``dns``: how names resolve
-        inside (by default, they do not).
+        inside (by default, they do not). ``identity``: the pod's credential endpoints (none by default).
         """
         if not argv or any("\0" in arg for arg in argv):
             raise ValueError(f"argv must be a non-empty list of strings without NUL: {argv!r}")
         scratch = Path(tempfile.mkdtemp(prefix="batch-on-eks-sandbox-"))
         try:
             return self._run(
-                _command(self._bwrap, _validated_env(env), dns, scratch, [*_EXEC_WRAPPER, *argv]),
+                _command(self._bwrap, _validated_env(env), dns, scratch, [*_EXEC_WRAPPER, *argv], identity),
                 on_line,
                 cancel,
             )

@@ -12,9 +12,11 @@ exits with its exit code. The sandbox's processes see only this loopback: no oth
 
 CONFIG, a line each: ``udp`` and ``tcp`` (the protocols answered), ``name <name> <IPv4>``,
 ``suffix <.suffix> <IPv4>`` (:func:`config_text` writes it; not JSON, whose import would double this
-script's start). An A (or ANY) query for a known name gets its address; a known name asked for another type
-gets no record (NODATA, so ``getaddrinfo`` falls back to A); any other name is NXDOMAIN. Answers are
-authoritative, TTL 5 s.
+script's start); and the credential endpoints of :mod:`.pod_identity`: ``agent <token> <base64 JSON>`` (the
+EKS Pod Identity agent on 169.254.170.23:80) and ``imds <role> <base64 JSON>`` (the node's metadata service,
+IMDSv2 only, on 169.254.169.254:80), each address added to the namespace's loopback. An A (or ANY) query
+for a known name gets its address; a known name asked for another type gets no record (NODATA, so
+``getaddrinfo`` falls back to A); any other name is NXDOMAIN. Answers are authoritative, TTL 5 s.
 """
 
 from __future__ import annotations
@@ -103,24 +105,126 @@ def _serve_tcp(listener: socket.socket, config: Config) -> None:
                 connection.sendall(struct.pack(">H", len(response)) + response)
 
 
-def config_text(udp: bool, tcp: bool, names: dict[str, str], suffixes: dict[str, str]) -> str:
+def config_text(
+    udp: bool, tcp: bool, names: dict[str, str], suffixes: dict[str, str], more: tuple[str, ...] = ()
+) -> str:
     lines = [*(["udp"] if udp else []), *(["tcp"] if tcp else [])]
     lines += [f"name {name} {ip}" for name, ip in names.items()]
     lines += [f"suffix {suffix} {ip}" for suffix, ip in suffixes.items()]
-    return "\n".join(lines) + "\n"
+    return "\n".join([*lines, *more]) + "\n"
 
 
 def _read_config(path: str) -> tuple[bool, bool, Config]:
-    config: Config = {"names": {}, "suffixes": {}}
+    config: Config = {"names": {}, "suffixes": {}, "agent": {}, "imds": {}}
     protocols = set()
     with open(path, encoding="utf-8") as file:
         for line in file:
             kind, *values = line.split() or [""]
             if kind in ("name", "suffix"):
                 config[f"{kind}s" if kind == "name" else "suffixes"][values[0].lower()] = values[1]
+            elif kind in ("agent", "imds"):
+                config[kind] = {"key": values[0], "body": values[1]}
             elif kind:
                 protocols.add(kind)
     return "udp" in protocols, "tcp" in protocols, config
+
+
+# -- the credential endpoints (pod_identity.py) ---------------------------------------------------------
+_SIOCSIFADDR, _SIOCSIFNETMASK = 0x8916, 0x891C
+
+
+def _add_address(label: str, address: str) -> None:
+    """``address``/32 on the loopback, as the alias ``label`` (lo:1): only this namespace sees it."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        for request, value in ((_SIOCSIFADDR, address), (_SIOCSIFNETMASK, "255.255.255.255")):
+            sockaddr = struct.pack("HH4s8s", socket.AF_INET, 0, socket.inet_aton(value), b"")
+            fcntl.ioctl(sock, request, struct.pack("16s16s", label.encode(), sockaddr))
+
+
+def _http(connection: socket.socket) -> tuple[str, str, dict[str, str]]:
+    """(method, path, headers lower-cased) of one request, its body ignored."""
+    data = b""
+    while b"\r\n\r\n" not in data and len(data) < 65536:
+        chunk = connection.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    head = data.split(b"\r\n\r\n", 1)[0].decode("latin-1").split("\r\n")
+    method, path = [*head[0].split(" "), "", ""][:2]
+    headers = {}
+    for line in head[1:]:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    return method, path, headers
+
+
+def _reply(connection: socket.socket, status: str, body: bytes, content_type: str = "text/plain") -> None:
+    connection.sendall(
+        f"HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {len(body)}\r\n"
+        f"Connection: close\r\n\r\n".encode()
+        + body
+    )
+
+
+def agent_answer(
+    method: str, path: str, headers: dict[str, str], token: str, body: bytes
+) -> tuple[str, bytes]:
+    """The Pod Identity agent: the credentials to a GET of /v1/credentials carrying the pod's token."""
+    if method != "GET" or path.split("?")[0] != "/v1/credentials":
+        return "404 Not Found", b"not found"
+    if headers.get("authorization") != token:
+        return "403 Forbidden", b"the pod's service account token is required"
+    return "200 OK", body
+
+
+def imds_answer(
+    method: str, path: str, headers: dict[str, str], role: str, body: bytes, tokens: set[str]
+) -> tuple[str, bytes]:
+    """IMDSv2 only (HttpTokens required): a token for a PUT; the role, its credentials for a GET with it."""
+    if method == "PUT" and path == "/latest/api/token":
+        if "x-aws-ec2-metadata-token-ttl-seconds" not in headers:
+            return "400 Bad Request", b"missing X-aws-ec2-metadata-token-ttl-seconds"
+        token = os.urandom(24).hex()
+        tokens.add(token)
+        return "200 OK", token.encode()
+    if method != "GET":
+        return "405 Method Not Allowed", b""
+    if headers.get("x-aws-ec2-metadata-token") not in tokens:
+        return "401 Unauthorized", b""
+    base = "/latest/meta-data/iam/security-credentials/"
+    if path == base:
+        return "200 OK", role.encode()
+    if path == base + role:
+        return "200 OK", body
+    return "404 Not Found", b""
+
+
+def _serve_http(listener: socket.socket, kind: str, key: str, body: bytes) -> None:
+    tokens: set[str] = set()
+    while True:
+        connection, _ = listener.accept()
+        with connection:
+            method, path, headers = _http(connection)
+            if kind == "agent":
+                status, answer_body = agent_answer(method, path, headers, key, body)
+            else:
+                status, answer_body = imds_answer(method, path, headers, key, body, tokens)
+            json_body = answer_body.startswith(b"{")
+            _reply(connection, status, answer_body, "application/json" if json_body else "text/plain")
+
+
+def _start_endpoints(config: Config) -> None:
+    import base64  # only for a sandbox with credential endpoints
+
+    for label, kind, address in (("lo:1", "agent", "169.254.170.23"), ("lo:2", "imds", "169.254.169.254")):
+        if not config[kind]:
+            continue
+        _add_address(label, address)
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.bind((address, 80))
+        listener.listen(16)
+        body = base64.b64decode(config[kind]["body"])
+        _thread.start_new_thread(_serve_http, (listener, kind, config[kind]["key"], body))
 
 
 def main(argv: list[str]) -> int:
@@ -138,6 +242,8 @@ def main(argv: list[str]) -> int:
         tcp.bind(("127.0.0.1", 53))
         tcp.listen(16)
         _thread.start_new_thread(_serve_tcp, (tcp, config))
+    if config["agent"] or config["imds"]:
+        _start_endpoints(config)
     # os rather than subprocess and threading: a sandbox starts per container, and their imports would
     # triple this script's start.
     # Python ignores SIGPIPE and SIGXFSZ; the sandbox must not inherit that (a file over its size limit

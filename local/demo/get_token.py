@@ -10,18 +10,15 @@ the person's, never the emulator's. The AWS CLI is not needed, nor assumed to be
 from __future__ import annotations
 
 import argparse
-import base64
 import json
 import os
 import sys
 from datetime import UTC, datetime, timedelta
 
 import boto3
-from botocore.auth import SigV4QueryAuth
-from botocore.awsrequest import AWSRequest
 
-CLUSTER_HEADER = "x-k8s-aws-id"
-URL_SECONDS = 60
+from local.kubernetes.eks_tokens import sign_token
+
 # What the AWS CLI reports as the token's expiry: EKS accepts a token for 15 minutes; it says 14.
 TOKEN_MINUTES = 14
 
@@ -34,13 +31,7 @@ def token(cluster_name: str, region: str) -> str:
     if credentials is None:
         raise SystemExit("no AWS credentials: set AWS_PROFILE (the kubeconfig's exec env does)")
     endpoint = session.client("sts").meta.endpoint_url
-    request = AWSRequest(
-        method="GET",
-        url=f"{endpoint}/?Action=GetCallerIdentity&Version=2011-06-15",
-        headers={CLUSTER_HEADER: cluster_name},
-    )
-    SigV4QueryAuth(credentials.get_frozen_credentials(), "sts", region, expires=URL_SECONDS).add_auth(request)
-    return "k8s-aws-v1." + base64.urlsafe_b64encode(request.url.encode()).decode().rstrip("=")
+    return sign_token(cluster_name, endpoint, region, credentials.get_frozen_credentials())
 
 
 def exec_credential(cluster_name: str, region: str) -> dict[str, object]:

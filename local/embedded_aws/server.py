@@ -37,11 +37,13 @@ from local.embedded_aws.deploy.deployer import Deployer
 from local.embedded_aws.deploy.stack import Stack
 from local.embedded_aws.event_bus import Delivery, EventBus, aws_event
 from local.embedded_aws.lambda_runtime import LambdaRuntime
+from local.embedded_aws.moto_gaps.batch import batch_credentials
 from local.embedded_aws.moto_gaps.eks_access_entries import ClusterAccessRecords
 from local.embedded_aws.moto_gaps.eks_addons import ADDON_CATALOG
 from local.embedded_aws.moto_gaps.eks_control_plane import use_eks_control_plane
 from local.embedded_aws.moto_gaps.eks_versions import CALENDAR
 from local.embedded_aws.moto_gaps.readiness import READINESS
+from local.embedded_aws.pod_credentials import EmbeddedPodCredentials
 from local.embedded_aws.schedules import Schedules
 from local.embedded_aws.signals import Signals
 from local.embedded_aws.vpc_network import VpcNetwork
@@ -118,6 +120,7 @@ class EmbeddedAws:
             tags_of=self._tags_of,
         )
         self.batch.network = VpcNetwork(self.account, region, None)
+        self.batch.identity = EmbeddedPodCredentials(self.account, region)
         self.deployer = Deployer(self.runtime, self.account, region)
         self.stacks: dict[str, Stack] = {}
         self.endpoint = ""
@@ -162,7 +165,10 @@ class EmbeddedAws:
         find_binaries()  # fail now, naming `make kubernetes`, rather than inside a CreateCluster call
         own = (os.environ["AWS_ACCESS_KEY_ID"], os.environ["AWS_SECRET_ACCESS_KEY"])  # set just above
         self.kubernetes = EksKubernetes(
-            sts_endpoint=self.endpoint, own_credentials=own, access=ClusterAccessRecords()
+            sts_endpoint=self.endpoint,
+            own_credentials=own,
+            access=ClusterAccessRecords(),
+            batch_credentials=batch_credentials,
         )
         use_eks_control_plane(self.kubernetes)
         self.batch.pod_host = self.kubernetes.pod_host

@@ -1,11 +1,13 @@
 """A small HTTP client for a local API server, for the emulator's own calls (the embedded AWS, the data
 plane, tests): the admin token, optionally impersonating a user so that RBAC decides as it would for that
-user (``Impersonate-User``, which ``system:masters`` may do). The project's code reaches clusters through
-its own adapter (``batch_on_eks.aws.kubernetes``); this one stays in ``local/``.
+user (``Impersonate-User``, which ``system:masters`` may do), or a token of its own (Batch's EKS token). The
+project's code reaches clusters through its own adapter (``batch_on_eks.aws.kubernetes``); this one stays in
+``local/``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import requests
@@ -26,12 +28,22 @@ class KubernetesError(RuntimeError):
 
 
 class KubeClient:
-    def __init__(self, cluster: KubernetesCluster, *, as_user: str | None = None, token: str | None = None):
+    def __init__(
+        self,
+        cluster: KubernetesCluster,
+        *,
+        as_user: str | None = None,
+        token: str | Callable[[], str] | None = None,
+    ):
+        """The admin token unless given ``token``: a bearer token, or a callable asked for one on every
+        request (an EKS token, renewed before it expires)."""
         self.cluster = cluster
         self._session = requests.Session()
         # Passed on every request: a session-wide verify loses to REQUESTS_CA_BUNDLE from the environment.
         self._ca_file = str(cluster.certificates.ca_file)
-        self._session.headers["Authorization"] = f"Bearer {token or cluster.admin_token}"
+        self._token = token if callable(token) else None
+        if not callable(token):
+            self._session.headers["Authorization"] = f"Bearer {token or cluster.admin_token}"
         if as_user is not None:
             self._session.headers["Impersonate-User"] = as_user
 
@@ -50,7 +62,10 @@ class KubeClient:
             json=body,
             params=params,
             verify=self._ca_file,
-            headers={"Content-Type": content_type} if body is not None else None,
+            headers={
+                **({"Content-Type": content_type} if body is not None else {}),
+                **({"Authorization": f"Bearer {self._token()}"} if self._token is not None else {}),
+            },
             timeout=TIMEOUT_SECONDS,
         )
         try:

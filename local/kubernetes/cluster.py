@@ -5,6 +5,11 @@ kube-controller-manager, on the process's shared etcd under the cluster's own pr
     cluster.endpoint, cluster.ca_pem, cluster.admin_token
     cluster.stop()
 
+Every request is recorded in the server's own audit log (``--audit-log-path``, level Metadata: who, the verb,
+the object, the answer's code), which :meth:`KubernetesCluster.audit_log` reads, also once the cluster has
+stopped: what a test asserts about the requests a cluster got (none for ``kube-system/aws-auth``, say) is
+what the API server itself saw.
+
 Who a request is: a static token file holds one random admin token (group ``system:masters``, the
 emulator's own way in, like EKS's cluster-creator admin); every other bearer token goes to a TokenReview
 webhook in this process that asks ``authenticate`` (see :mod:`local.kubernetes.webhook`). What they may do
@@ -39,6 +44,13 @@ READY_BOUND_SECONDS = 90.0
 ADMIN_USER = "kubernetes-admin"
 SERVICE_CIDR = "10.100.0.0/16"  # EKS's default service range
 CONTROLLERS = "namespace,serviceaccount,serviceaccount-token,garbagecollector,clusterrole-aggregation"
+# Metadata for every request, recorded once its answer is known.
+AUDIT_POLICY = {
+    "apiVersion": "audit.k8s.io/v1",
+    "kind": "Policy",
+    "omitStages": ["RequestReceived", "ResponseStarted", "Panic"],
+    "rules": [{"level": "Metadata"}],
+}
 
 
 class KubernetesStartFailed(RuntimeError):
@@ -81,6 +93,8 @@ class KubernetesCluster:
         self._apiserver: Child | None = None
         self._controller_manager: Child | None = None
         self._stopped = False
+        self._audit_log = self.directory / "audit.log"
+        self._kept_audit: list[dict[str, object]] | None = None  # read at stop, before the files go
         try:
             self._apiserver = Child(
                 "kube-apiserver", self._apiserver_argv(), self.directory / "apiserver.log"
@@ -112,6 +126,8 @@ class KubernetesCluster:
         tokens.chmod(0o600)
         webhook = self.directory / "token-webhook.kubeconfig"
         webhook.write_text(_kubeconfig(self.webhook.url, None, None))  # loopback HTTP, no credentials
+        audit_policy = self.directory / "audit-policy.json"
+        audit_policy.write_text(json.dumps(AUDIT_POLICY))
         return [
             str(binaries.kube_apiserver),
             f"--etcd-servers={ETCD.url()}",
@@ -133,6 +149,9 @@ class KubernetesCluster:
             f"--service-account-signing-key-file={certs.service_account_key_file}",
             "--service-account-issuer=https://kubernetes.default.svc",
             f"--service-cluster-ip-range={SERVICE_CIDR}",
+            f"--audit-policy-file={audit_policy}",
+            f"--audit-log-path={self._audit_log}",
+            "--audit-log-mode=blocking",  # each request's record written before its answer
             "--enable-priority-and-fairness=false",  # fewer background writes; a test server needs no APF
             "--profiling=false",
             "--logtostderr=true",
@@ -189,9 +208,29 @@ class KubernetesCluster:
             f"its log ({self.directory / 'apiserver.log'}) ends:\n{tail}"
         )
 
+    # -- the audit log -----------------------------------------------------------------------------------
+    def audit_log(self) -> list[dict[str, object]]:
+        """Every request the API server has recorded (audit events, oldest first), while it runs or after."""
+        if self._kept_audit is not None:
+            return list(self._kept_audit)
+        try:
+            lines = self._audit_log.read_text(encoding="utf-8").splitlines()
+        except FileNotFoundError:
+            return []
+        records = []
+        for index, line in enumerate(lines):
+            try:
+                records.append(json.loads(line))
+            except ValueError:
+                if index < len(lines) - 1:
+                    raise
+                # the line being written when the log was read (or when the server stopped)
+        return records
+
     # -- end ---------------------------------------------------------------------------------------------
     def stop(self) -> None:
-        """Stop the controller-manager and the apiserver (no process survives) and the webhook."""
+        """Stop the controller-manager and the apiserver (no process survives) and the webhook; the audit
+        log is kept in memory."""
         if self._stopped:
             return
         self._stopped = True
@@ -199,6 +238,7 @@ class KubernetesCluster:
             if child is not None:
                 child.stop()
         self.webhook.stop()
+        self._kept_audit = self.audit_log()
         shutil.rmtree(self.directory, ignore_errors=True)
 
     def __enter__(self) -> KubernetesCluster:

@@ -16,18 +16,40 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
+
+from botocore.credentials import Credentials
 
 from local.kubernetes.client import KubeClient
 from local.kubernetes.cluster import KubernetesCluster
 from local.kubernetes.eks_identities import ClusterAccess, IdentityMapper
-from local.kubernetes.eks_tokens import EksTokenVerifier, KnownKey, TokenRejected, known_keys
+from local.kubernetes.eks_tokens import EksTokenVerifier, KnownKey, TokenRejected, known_keys, sign_token
 from local.kubernetes.pods import BatchPods, managed_node_group_nodes
 from local.kubernetes.webhook import Identity
 
 logger = logging.getLogger(__name__)
 
 AWS_AUTH_PATH = "/api/v1/namespaces/kube-system/configmaps/aws-auth"
+
+
+class _TokenCache:
+    """An EKS token for one cluster signed with fixed credentials, renewed after ten minutes (EKS accepts a
+    token for fifteen)."""
+
+    RENEW_SECONDS = 600.0
+
+    def __init__(self, cluster_name: str, sts_endpoint: str, region: str, credentials: Credentials):
+        self._sign = lambda: sign_token(cluster_name, sts_endpoint, region, credentials)
+        self._token = ""
+        self._signed_at = float("-inf")
+        self._lock = threading.Lock()
+
+    def __call__(self) -> str:
+        with self._lock:
+            if time.monotonic() - self._signed_at > self.RENEW_SECONDS:
+                self._token, self._signed_at = self._sign(), time.monotonic()
+            return self._token
 
 
 class EksAuthenticator:
@@ -66,15 +88,25 @@ class EksAuthenticator:
 class EksKubernetes:
     """The local clusters of one embedded AWS, by (account, region, cluster name)."""
 
-    def __init__(self, sts_endpoint: str, own_credentials: tuple[str, str], access: ClusterAccess):
+    def __init__(
+        self,
+        sts_endpoint: str,
+        own_credentials: tuple[str, str],
+        access: ClusterAccess,
+        batch_credentials: Callable[[str, str], Credentials],
+    ):
         """``own_credentials``: the access key and secret the embedded AWS gave the process; ``access``:
-        the embedded EKS's record of each cluster's authentication mode and access entries."""
+        the embedded EKS's record of each cluster's authentication mode and access entries;
+        ``batch_credentials(account, region)``: a session of Batch's service-linked role there, which
+        Batch's calls to a cluster are signed with."""
         self.sts_endpoint = sts_endpoint
         self.access = access
+        self._batch_credentials = batch_credentials
         access_key_id, secret = own_credentials
         self._key_for = known_keys({access_key_id: KnownKey(secret, None)})
         self._clusters: dict[tuple[str, str, str], KubernetesCluster] = {}
         self._pods: dict[KubernetesCluster, BatchPods] = {}
+        self._audit_logs: dict[tuple[str, str, str], list[dict[str, object]]] = {}  # of stopped clusters
         self._lock = threading.Lock()
 
     def _cluster(self, account: str, region: str, name: str) -> KubernetesCluster:
@@ -106,6 +138,8 @@ class EksKubernetes:
                 self._pods.pop(cluster, None)
         if cluster is not None:
             cluster.stop()
+            with self._lock:
+                self._audit_logs[(account, region, name)] = cluster.audit_log()
 
     def node_group_nodes(
         self, account: str, region: str, cluster: str, node_group: str, count: int, instance_type: str
@@ -134,11 +168,25 @@ class EksKubernetes:
         cluster = self.cluster_by_arn(cluster_arn)
         if cluster is None:
             return None
+        _, _, _, region, account, _ = cluster_arn.split(":", 5)
         with self._lock:
             pods = self._pods.get(cluster)
             if pods is None:
-                pods = self._pods[cluster] = BatchPods(cluster)
+                token = _TokenCache(
+                    cluster.name, self.sts_endpoint, region, self._batch_credentials(account, region)
+                )
+                pods = self._pods[cluster] = BatchPods(cluster, token)
             return pods
+
+    def audit_log(self, cluster_arn: str) -> list[dict[str, object]]:
+        """Every request the cluster's API server recorded (:meth:`KubernetesCluster.audit_log`), whether it
+        still runs or was stopped with its cluster; [] for a cluster that never had one."""
+        _, _, _, region, account, resource = cluster_arn.split(":", 5)
+        key = (account, region, resource.removeprefix("cluster/"))
+        with self._lock:
+            cluster = self._clusters.get(key)
+            kept = self._audit_logs.get(key, [])
+        return cluster.audit_log() if cluster is not None else list(kept)
 
     def stop_all(self) -> None:
         with self._lock:

@@ -97,6 +97,19 @@ def known_keys(own: dict[str, KnownKey]) -> Callable[[str], KnownKey | None]:
     return key_for
 
 
+def sign_token(cluster_name: str, sts_endpoint: str, region: str, credentials: Credentials) -> str:
+    """A token for ``cluster_name``, as ``aws eks get-token`` makes one: a GetCallerIdentity URL of
+    ``sts_endpoint`` presigned with ``credentials`` for 60 seconds, ``x-k8s-aws-id`` among its signed
+    headers."""
+    request = AWSRequest(
+        method="GET",
+        url=f"{sts_endpoint.rstrip('/')}/?Action=GetCallerIdentity&Version=2011-06-15",
+        headers={CLUSTER_HEADER: cluster_name},
+    )
+    SigV4QueryAuth(credentials, "sts", region, expires=60).add_auth(request)
+    return PREFIX + base64.urlsafe_b64encode(request.url.encode()).decode().rstrip("=")
+
+
 def _now() -> datetime.datetime:
     return datetime.datetime.now(datetime.UTC)
 

@@ -1,11 +1,12 @@
 """What AWS Batch does in a job's EKS cluster, against the cluster's real API server.
 
-Batch reaches a cluster as the Kubernetes user ``aws-batch`` (aws-auth maps its service-linked role to it),
-and RBAC decides what it may do: the provisioning step grants it a Role in the job's namespace. Here Batch's
-calls are made with the admin token and ``Impersonate-User: aws-batch``, so the server's own RBAC
-authorizer answers exactly as it would for Batch; a refusal (403) fails the job attempt with the server's
-message in the statusReason. What a kubelet would do (register its Node, report a pod's status) is done
-as the admin, since no kubelet runs.
+Batch reaches a cluster with an EKS token signed as its service-linked role, which the cluster's
+authenticator maps to the Kubernetes user ``aws-batch`` through Batch's own access entry or an aws-auth
+entry (:mod:`.eks_identities`), and RBAC decides what it may do: the provisioning step grants it a Role in
+the job's namespace. Here Batch's pod calls carry such a token (``batch_token``), so the server
+authenticates and authorizes them exactly as it would Batch's; a refusal (401 when nothing maps the role,
+403 from RBAC) fails the job attempt with the server's message in the statusReason. What a kubelet would do
+(register its Node, report a pod's status) is done as the admin, since no kubelet runs.
 
 For each attempt:
 
@@ -28,6 +29,7 @@ import re
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from local.kubernetes.client import KubeClient, KubernetesError
@@ -141,10 +143,11 @@ def managed_node_group_nodes(
 class BatchPods:
     """Batch's and the kubelets' calls on one cluster (see the module's docstring)."""
 
-    def __init__(self, cluster: KubernetesCluster):
+    def __init__(self, cluster: KubernetesCluster, batch_token: Callable[[], str]):
+        """``batch_token``: an EKS token for the cluster, signed as Batch's service-linked role."""
         self.cluster = cluster
         self.admin = KubeClient(cluster)
-        self.batch = KubeClient(cluster, as_user=BATCH_USER)
+        self.batch = KubeClient(cluster, token=batch_token)
         self._node_uids: dict[str, str] = {}
         self._lock = threading.Lock()
 

@@ -20,7 +20,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 _NOT_INHERITED = ("AWS_", "MOTO_", "MAKEFLAGS", "MAKELEVEL", "MFLAGS")
 
 
-def _make() -> str:
+def make_path() -> str:
     found = shutil.which("make")
     assert found is not None, "make is not on PATH"
     return found
@@ -35,7 +35,7 @@ class DemoProcess:
         """``make demo ARGS=...``: ``demo_args`` after the tests' day (EKS's calendar as on TODAY)."""
         arguments = " ".join([f"--today={TODAY.isoformat()}", *demo_args])
         self.process = subprocess.Popen(
-            [_make(), "--no-print-directory", "demo", f"ARGS={arguments}"],
+            [make_path(), "--no-print-directory", "demo", f"ARGS={arguments}"],
             cwd=REPO_ROOT,
             env=user_environment(),
             stdin=subprocess.DEVNULL,

@@ -74,6 +74,7 @@ def test_batch_may_run_pods_in_its_namespace_and_read_the_cluster_only(
     # And the record says we created every object, and which aws-auth entries we added
     assert [(o["kind"], o["created"]) for o in record["objects"]] == [
         ("Namespace", True),
+        ("ServiceAccount", True),
         ("ClusterRole", True),
         ("ClusterRoleBinding", True),
         ("Role", True),
@@ -215,6 +216,7 @@ def test_a_pre_existing_cluster_role_is_brought_up_to_date_and_left_at_revoke(
 _RBAC = "rbac.authorization.k8s.io"
 _KIND_PATHS = {
     "Namespace": ("v1", "namespaces"),
+    "ServiceAccount": ("v1", "serviceaccounts"),
     "ClusterRole": (f"{_RBAC}/v1", "clusterroles"),
     "ClusterRoleBinding": (f"{_RBAC}/v1", "clusterrolebindings"),
     "Role": (f"{_RBAC}/v1", "roles"),

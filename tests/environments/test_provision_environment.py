@@ -178,6 +178,8 @@ def test_batch_resources_are_the_blueprints(world: ProvisionWorld, provisioned: 
         assert ce["eksConfiguration"] == {
             "eksClusterArn": cluster_arn,
             "kubernetesNamespace": "doeks-aws-batch",
+            # the default access mode, aws-auth: Batch told explicitly to keep no entry of its own
+            "accessEntry": {"desiredState": "DISABLED", "status": "INACTIVE"},
         }
         resources = ce["computeResources"]
         assert (resources["type"], resources["allocationStrategy"]) == (kind, strategy)

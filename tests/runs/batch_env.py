@@ -42,8 +42,10 @@ def create_batch_on_eks(
     namespace: str = "doeks-aws-batch",
     cluster_name: str | None = None,
     more_queues: tuple[str, ...] = (),
+    authentication_mode: str | None = None,
 ) -> BatchOnEks:
-    """An EKS cluster and, per queue, a compute environment on it (``<queue>-ce``) and the queue."""
+    """An EKS cluster (EKS's default authentication mode, CONFIG_MAP, unless given) and, per queue, a compute
+    environment on it (``<queue>-ce``) and the queue."""
     suffix = uuid.uuid4().hex[:8]
     eks = boto3.client("eks")
     iam = boto3.client("iam")
@@ -54,10 +56,12 @@ def create_batch_on_eks(
     ]
     group = ec2.create_security_group(GroupName=f"nodes-{suffix}", Description="nodes", VpcId=vpc)["GroupId"]
     role = iam.create_role(RoleName=f"cluster-{suffix}", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    access = {"accessConfig": {"authenticationMode": authentication_mode}} if authentication_mode else {}
     cluster = eks.create_cluster(
         name=cluster_name or f"test-{suffix}",
         roleArn=role,
         resourcesVpcConfig={"subnetIds": [subnet]},
+        **access,
     )["cluster"]
     profile = iam.create_instance_profile(InstanceProfileName=f"batch-{suffix}")["InstanceProfile"]["Arn"]
     queue_arns = [

@@ -194,6 +194,44 @@ def test_common_layer_is_built_for_python312(resources: dict[str, Any]) -> None:
     assert "unchecked-hash" in recipe
 
 
+def test_one_architecture_parameter_drives_the_functions_and_the_layer(
+    template: dict[str, Any], resources: dict[str, Any]
+) -> None:
+    # Given the Architecture parameter
+    parameter = template["Parameters"]["Architecture"]
+    # Then it is x86_64 by default, or arm64
+    assert (parameter["Default"], parameter["AllowedValues"]) == ("x86_64", ["x86_64", "arm64"])
+    # And every function runs on it, the layer is published for it and built for it by sam build
+    architecture = [{"Ref": "Architecture"}]
+    assert template["Globals"]["Function"]["Architectures"] == architecture
+    layer = resources["CommonLayer"]
+    assert layer["Properties"]["CompatibleArchitectures"] == architecture
+    assert layer["Metadata"]["BuildArchitecture"] == {"Ref": "Architecture"}
+    assert all("Architectures" not in r.get("Properties", {}) for r in resources.values())
+    # And the layer's makefile installs wheels for Lambda's platform, named from ARCHITECTURE (sam build
+    # gives makefile builds no architecture: `make build` passes the same value to both)
+    recipe = (REPO_ROOT / "layers" / "common" / "Makefile").read_text(encoding="utf-8")
+    for option in ("--platform", "--implementation cp", "--python-version 3.12", "--only-binary=:all:"):
+        assert option in recipe
+    assert "ARCHITECTURE" in recipe
+    makefile = (REPO_ROOT / "Makefile").read_text(encoding="utf-8")
+    assert "Architecture=$(ARCHITECTURE)" in makefile
+
+
+def test_functions_deploy_on_the_architecture_asked_for(aws: EmbeddedAws) -> None:
+    # When the template is deployed with Architecture=arm64
+    stack = aws.deploy(parameters={"Architecture": "arm64"}, stack_name="arm64-stack")
+    # Then every function is arm64
+    lambda_client = aws.client("lambda")
+    functions = [
+        lambda_client.get_function(FunctionName=resource.ref)["Configuration"]
+        for resource in stack.resources.values()
+        if resource.type == "AWS::Lambda::Function"
+    ]
+    assert functions
+    assert {tuple(f["Architectures"]) for f in functions} == {("arm64",)}
+
+
 # -- the network and IAM for environments --------------------------------------------------------
 PUBLIC_TAG = "kubernetes.io/role/elb"
 PRIVATE_TAG = "kubernetes.io/role/internal-elb"

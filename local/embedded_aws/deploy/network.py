@@ -1,5 +1,6 @@
 """The network: EC2 VPCs, flow logs, subnets, internet and NAT gateways, elastic IPs, route tables and routes,
-security groups and their rules (CloudFormation's rule properties turned into EC2's ``IpPermission``s)."""
+security groups and their rules (CloudFormation's rule properties turned into EC2's ``IpPermission``s), and
+launch templates."""
 
 from __future__ import annotations
 
@@ -49,6 +50,7 @@ class NetworkResources(ResourceTypes):
             "AWS::EC2::SecurityGroup": self.security_group,
             "AWS::EC2::SecurityGroupIngress": self.security_group_ingress,
             "AWS::EC2::SecurityGroupEgress": self.security_group_egress,
+            "AWS::EC2::LaunchTemplate": self.launch_template,
         }
 
     def vpc(self, stack: Stack, logical_id: str, props: dict[str, Any]) -> DeployedResource:
@@ -223,3 +225,18 @@ class NetworkResources(ResourceTypes):
         rules = response.get("SecurityGroupRules") or [{}]
         rule_id = rules[0].get("SecurityGroupRuleId", logical_id)
         return DeployedResource(logical_id, "AWS::EC2::SecurityGroupEgress", rule_id, {"Id": rule_id})
+
+    def launch_template(self, stack: Stack, logical_id: str, props: dict[str, Any]) -> DeployedResource:
+        """CreateLaunchTemplate with the data as given (CloudFormation names its properties as EC2 does)."""
+        created = self.api.client("ec2").create_launch_template(
+            LaunchTemplateName=stack.physical_name(logical_id, props.get("LaunchTemplateName"), 128),
+            LaunchTemplateData=props.get("LaunchTemplateData") or {},
+        )["LaunchTemplate"]
+        attributes = {
+            "LaunchTemplateId": created["LaunchTemplateId"],
+            "DefaultVersionNumber": str(created["DefaultVersionNumber"]),
+            "LatestVersionNumber": str(created["LatestVersionNumber"]),
+        }
+        return DeployedResource(
+            logical_id, "AWS::EC2::LaunchTemplate", created["LaunchTemplateId"], attributes
+        )

@@ -13,7 +13,7 @@ update, delete, tags); Batch compute environments, job queues and job definition
   in their creating status and become ready as :data:`.readiness.READINESS` says;
 - :mod:`.eks_control_plane`: a real local API server's endpoint and CA per cluster, when the embedded AWS
   runs them;
-- :mod:`.batch`: Batch compute environments on EKS;
+- :mod:`.batch`: Batch compute environments on EKS; :mod:`.batch_access_entry`: Batch's own EKS access entry;
 - :mod:`.step_functions`: unnamed executions, task tokens answered while the task's Lambda runs, a stop that
   ends a waiting task, SendTaskFailure's cause;
 - :mod:`.step_functions_limits`: 25,000 history events, 256 KiB payloads, terminal errors, the API's lengths;
@@ -36,6 +36,7 @@ import threading
 
 from local.embedded_aws.moto_gaps import (
     batch,
+    batch_access_entry,
     cloudwatch_dashboards,
     dynamodb_capacity,
     dynamodb_concurrency,
@@ -75,6 +76,7 @@ def install() -> None:
         eks_lifecycle.install()
         eks_control_plane.install()
         batch.install()
+        batch_access_entry.install()  # wraps what batch.install() set
         step_functions.install()
         step_functions_limits.install()
         dynamodb_item_size.install()

@@ -11,10 +11,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from botocore.credentials import Credentials
 from moto.batch.exceptions import ClientException
 from moto.batch.models import batch_backends
 from moto.batch.responses import BatchResponse
 from moto.iam import models as iam_models
+from moto.sts.models import sts_backends
+from moto.utilities.utils import get_partition
 
 from local.embedded_aws.moto_gaps.readiness import lifecycle_after_describe, start_creating
 
@@ -30,7 +33,7 @@ EKS_IMAGE_TYPES = ("EKS_AL2", "EKS_AL2_NVIDIA", "EKS_AL2023", "EKS_AL2023_NVIDIA
 UNSUPPORTED_VERSION = "At least one imageKubernetesVersion in EC2Configuration is not supported."
 
 
-def _batch_service_linked_role(account_id: str, region: str) -> str:
+def batch_service_linked_role(account_id: str, region: str) -> str:
     """The Batch service-linked role's ARN, created when missing (as Batch itself does)."""
     backend = batch_backends[account_id][region]
     iam = iam_models.iam_backends[account_id][backend.partition]
@@ -38,6 +41,15 @@ def _batch_service_linked_role(account_id: str, region: str) -> str:
         if role.name.lower() == _BATCH_SLR.lower():
             return str(role.arn)
     return str(iam.create_service_linked_role("batch.amazonaws.com", "", "").arn)
+
+
+def batch_credentials(account_id: str, region: str) -> Credentials:
+    """A session of Batch's service-linked role (an assumed role of the embedded STS): what Batch signs its
+    calls to a cluster's API server with."""
+    role_arn = batch_service_linked_role(account_id, region)
+    sts = sts_backends[account_id][get_partition(region)]
+    session = sts.assume_role(region, "AWSBatch", role_arn, "", 3600, "")
+    return Credentials(session.access_key_id, session.secret_access_key, session.session_token)
 
 
 def _check_ec2_configuration(resources: dict[str, Any], on_eks: bool) -> None:
@@ -74,7 +86,7 @@ def install() -> None:
         eks = self._get_param("eksConfiguration")
         _check_ec2_configuration(self._get_param("computeResources") or {}, on_eks=bool(eks))
         if not self._get_param("serviceRole"):
-            role = _batch_service_linked_role(self.current_account, self.region)
+            role = batch_service_linked_role(self.current_account, self.region)
             body = json.loads(self.body or "{}")
             body["serviceRole"] = role
             self.body = json.dumps(body)

@@ -12,8 +12,9 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
-from moto.core.responses import ActionResult, EmptyResult
+from moto.core.responses import ActionResult, BaseResponse, EmptyResult
 from moto.core.utils import utcnow
 from moto.eks.exceptions import InvalidRequestException
 from moto.eks.models import Cluster, eks_backends, paginated_list
@@ -141,6 +142,19 @@ def _access_entry(cluster: Cluster, principal_arn: str) -> AccessEntry:
         ) from None
 
 
+def access_entry_arn(cluster: Cluster, principal: str, account_id: str, region: str) -> str:
+    """The ARN EKS gives an access entry: cluster, principal kind, account, name, and an id of its own."""
+    match = _PRINCIPAL_RE.match(principal)
+    if match is None:
+        raise ValueError(f"not an IAM principal ARN: {principal}")
+    account, kind, name = match.groups()
+    partition = principal.split(":")[1]
+    return (
+        f"arn:{partition}:eks:{region}:{account_id}:access-entry/"
+        f"{cluster.name}/{kind}/{account}/{name}/{new_id()}"
+    )
+
+
 def create_access_entry(self: EKSResponse) -> ActionResult:
     backend = self.eks_backend
     cluster = cluster_named(backend, self._get_param("name"))
@@ -175,8 +189,8 @@ def create_access_entry(self: EKSResponse) -> ActionResult:
         raise invalid(
             f"kubernetesGroups and username are not allowed for access entries of type {entry_type}"
         )
-    account, kind, name = match.groups()
     if username is None:
+        account, kind, name = match.groups()
         if entry_type == "STANDARD":
             username = (
                 f"arn:{backend.partition}:sts::{account}:assumed-role/{name}/{{{{SessionName}}}}"
@@ -186,14 +200,10 @@ def create_access_entry(self: EKSResponse) -> ActionResult:
         else:
             username = "system:node:{{EC2PrivateDNSName}}"
             groups = ["system:nodes"]
-    arn = (
-        f"arn:{backend.partition}:eks:{backend.region_name}:{backend.account_id}:access-entry/"
-        f"{cluster.name}/{kind}/{account}/{name}/{new_id()}"
-    )
     entry = AccessEntry(
         cluster_name=cluster.name,
         principal_arn=principal,
-        access_entry_arn=arn,
+        access_entry_arn=access_entry_arn(cluster, principal, backend.account_id, backend.region_name),
         kubernetes_groups=groups,
         username=username,
         type=entry_type,
@@ -306,6 +316,13 @@ def list_access_policies(self: EKSResponse) -> ActionResult:
     )
 
 
+def _region_from_host(self: EKSResponse, request: Any, full_url: str) -> str:
+    """The region from the URL's host only: moto reads it from the whole URL, where a principal's path
+    (``role/aws-service-role/batch.amazonaws.com/...``, in an access entry's URL) looks like a host."""
+    host_only = urlunsplit((*urlsplit(full_url)[:2], "", "", ""))
+    return str(BaseResponse.get_region_from_url(self, request, host_only))
+
+
 def install() -> None:
     add_operations(
         {
@@ -325,6 +342,7 @@ def install() -> None:
             "{0}/clusters/(?P<name>[^/]+)/access-entries/(?P<accessEntryPath>.+)$",
         ),
     )
+    EKSResponse.get_region_from_url = _region_from_host  # type: ignore[method-assign, assignment]
     after("create_cluster", _keep_access_config)
     after("describe_cluster", _answer_access_config)
     EKSResponse.update_cluster_config = _update_cluster_config(EKSResponse.update_cluster_config)  # type: ignore[method-assign, assignment]

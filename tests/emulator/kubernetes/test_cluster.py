@@ -159,11 +159,32 @@ def test_maps_encode_as_json(admin: KubeClient) -> None:
     assert admin.get(f"/api/v1/namespaces/default/configmaps/{name}")["data"] == {"a": "1", "b": "2"}
 
 
-def test_stop_leaves_no_process_behind() -> None:
-    # Given a second cluster of its own
+def test_the_server_records_every_request_in_its_audit_log(cluster: KubernetesCluster) -> None:
+    # When the webhook's user asks for a ConfigMap in kube-system (refused: nothing grants it)
+    name = unique("audited")
+    answer = call(cluster, "alice-token", f"/api/v1/namespaces/kube-system/configmaps/{name}")
+    assert answer.status_code == 403
+    # Then the server's audit log has the request: who, what verb, which object, and the answer
+    records = [r for r in cluster.audit_log() if (r.get("objectRef") or {}).get("name") == name]
+    assert len(records) == 1, records
+    (record,) = records
+    assert record["user"]["username"] == "alice"
+    assert record["verb"] == "get"
+    assert record["objectRef"] == {
+        "resource": "configmaps",
+        "namespace": "kube-system",
+        "name": name,
+        "apiVersion": "v1",
+    }
+    assert record["responseStatus"]["code"] == 403
+
+
+def test_stop_leaves_no_process_behind_and_keeps_the_audit_log() -> None:
+    # Given a second cluster of its own, asked for one namespace
     second = KubernetesCluster.start("short-lived", authenticate)
     pids = [child.pid for child in (second._apiserver, second._controller_manager) if child is not None]
     assert len(pids) == 2
+    assert call(second, "alice-token", "/api/v1/namespaces/kept-in-the-log").status_code == 403
     # When it is stopped
     second.stop()
     # Then its processes are gone and its endpoint refuses connections
@@ -172,6 +193,8 @@ def test_stop_leaves_no_process_behind() -> None:
             os.kill(pid, 0)
     with pytest.raises(ConnectionRefusedError):
         socket.create_connection(("127.0.0.1", second.port), timeout=5).close()
+    # And its audit log can still be read, with that request in it
+    assert any((r.get("objectRef") or {}).get("name") == "kept-in-the-log" for r in second.audit_log())
 
 
 def test_a_refused_call_says_why(admin: KubeClient) -> None:

@@ -37,10 +37,17 @@ def error_code(err: pytest.ExceptionInfo[ClientError]) -> str:
 
 
 def eks_compute_environment(
-    batch: Any, name: str, cluster_arn: str, subnets: list[str], groups: list[str], profile: str, **extra: Any
+    batch: Any,
+    name: str,
+    cluster_arn: str,
+    subnets: list[str],
+    groups: list[str],
+    profile: str,
+    eks_extra: dict[str, Any] | None = None,
+    **extra: Any,
 ) -> str:
     """An EC2 compute environment of Batch on the EKS cluster (namespace ``jobs``), with ``extra``
-    computeResources; its ARN."""
+    computeResources and ``eks_extra`` eksConfiguration; its ARN."""
     return str(
         batch.create_compute_environment(
             computeEnvironmentName=name,
@@ -55,6 +62,10 @@ def eks_compute_environment(
                 "instanceRole": profile,
                 **extra,
             },
-            eksConfiguration={"eksClusterArn": cluster_arn, "kubernetesNamespace": "jobs"},
+            eksConfiguration={
+                "eksClusterArn": cluster_arn,
+                "kubernetesNamespace": "jobs",
+                **(eks_extra or {}),
+            },
         )["computeEnvironmentArn"]
     )

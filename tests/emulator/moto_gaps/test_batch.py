@@ -57,9 +57,14 @@ def test_compute_environment_keeps_eks_configuration(eks: Any, batch: Any, netwo
     eks_ce, ecs_ce = unique_name("ce-eks"), unique_name("ce-ecs")
     _create_ce(batch, network, eks_ce, eks_arn=arn)
     _create_ce(batch, network, ecs_ce)
-    # Then the EKS one is described back with its eksConfiguration and orchestration type
+    # Then the EKS one is described back with its eksConfiguration (and Batch's access entry, none on an
+    # API_AND_CONFIG_MAP cluster by default) and orchestration type
     described = _ce_status(batch, eks_ce)
-    assert described["eksConfiguration"] == {"eksClusterArn": arn, "kubernetesNamespace": "doeks-aws-batch"}
+    assert described["eksConfiguration"] == {
+        "eksClusterArn": arn,
+        "kubernetesNamespace": "doeks-aws-batch",
+        "accessEntry": {"status": "INACTIVE"},
+    }
     assert described["containerOrchestrationType"] == "EKS"
     assert described["status"] == "VALID"
     assert "ecsClusterArn" not in described

@@ -66,3 +66,21 @@ def test_a_version_batch_does_not_support_is_refused_before_asking_eks() -> None
     [problem] = refused.value.problems
     assert problem["field"] == "kubernetesVersion"
     assert "AWS Batch supports" in problem["rule"]
+
+
+def test_the_access_mode_defaults_to_the_blueprints_aws_auth() -> None:
+    # When an input names no access mode
+    parsed = ProvisionInput.parse({"name": "doeks-x"}, context=CONTEXT)
+    # Then it is the blueprint's: aws-auth, carried in the workflow's config under its JSON name
+    assert parsed.access_mode == "aws-auth"
+    assert parsed.model_dump(by_alias=True)["accessMode"] == "aws-auth"
+    # And batch-access-entry is the other one accepted
+    entry = ProvisionInput.parse({"name": "doeks-x", "accessMode": "batch-access-entry"}, context=CONTEXT)
+    assert entry.access_mode == "batch-access-entry"
+
+
+@pytest.mark.parametrize("mode", ["API", "access-entry", "", 1])
+def test_another_access_mode_is_refused_naming_the_field(mode: object) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        ProvisionInput.parse({"name": "doeks-x", "accessMode": mode}, context=CONTEXT)
+    assert [p["field"] for p in refused.value.problems] == ["accessMode"]

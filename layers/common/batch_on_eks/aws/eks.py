@@ -60,6 +60,7 @@ def describe_cluster(name: str) -> EksCluster | None:
         version=cluster.get("version"),
         support_type=(cluster.get("upgradePolicy") or {}).get("supportType"),
         security_group_id=(cluster.get("resourcesVpcConfig") or {}).get("clusterSecurityGroupId"),
+        authentication_mode=(cluster.get("accessConfig") or {}).get("authenticationMode"),
     )
 
 
@@ -107,6 +108,27 @@ def ensure_cluster_admin(cluster: str, principal_arn: str, partition: str) -> No
         principalArn=principal_arn,
         policyArn=CLUSTER_ADMIN_POLICY.format(partition=partition),
         accessScope={"type": "cluster"},
+    )
+
+
+def ensure_node_access_entry(cluster: str, role_arn: str) -> None:
+    """An ``EC2_LINUX`` access entry for ``role_arn``: nodes with that role join the cluster (EKS gives the
+    entry the node's username and group itself; it takes no access policy). Already there is done."""
+    _unless(_IN_USE, _eks().create_access_entry, clusterName=cluster, principalArn=role_arn, type="EC2_LINUX")
+
+
+def ensure_pod_identity_association(
+    cluster: str, namespace: str, service_account: str, role_arn: str
+) -> None:
+    """EKS Pod Identity: the service account's pods get ``role_arn``'s credentials. One there is done (a
+    service account has at most one association)."""
+    _unless(
+        _IN_USE,
+        _eks().create_pod_identity_association,
+        clusterName=cluster,
+        namespace=namespace,
+        serviceAccount=service_account,
+        roleArn=role_arn,
     )
 
 

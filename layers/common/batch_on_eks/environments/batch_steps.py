@@ -12,9 +12,11 @@ from typing import Any
 from batch_on_eks.aws import batch_resources as batch
 from batch_on_eks.aws import eks
 from batch_on_eks.aws.environments_table import EnvironmentStore
+from batch_on_eks.environments.batch_access import JOB_SERVICE_ACCOUNT
 from batch_on_eks.environments.removal import owned
 from batch_on_eks.environments.steps import Step, StepEvent, StepResult, check_result, run_step
 from batch_on_eks.errors import ResourceFailed
+from batch_on_eks.models.environment_input import ACCESS_ENTRY_STATES, AWS_AUTH
 from batch_on_eks.models.environment_names import (
     ENVIRONMENT_TAG,
     QUEUE_KINDS,
@@ -42,6 +44,13 @@ HELLO_WORLD_CONTAINER = {
     "command": ["/bin/sh", "-c", "sleep 30 && echo 'Hello World!'"],
     # EKS jobs: cpu in steps of 0.25, memory in MiB, requests equal to limits.
     "resources": {"limits": {"cpu": "1", "memory": "1024Mi"}, "requests": {"cpu": "1", "memory": "1024Mi"}},
+}
+# Off the host network (Batch's EKS default is on it, where a job could act as the node's role), as the job
+# service account, whose role comes from EKS Pod Identity.
+HELLO_WORLD_POD = {
+    "hostNetwork": False,
+    "dnsPolicy": "ClusterFirst",
+    "serviceAccountName": JOB_SERVICE_ACCOUNT,
 }
 # A Spot host reclaimed mid-job is Batch's "Host EC2 (instance ...) terminated": retry that, nothing else.
 HELLO_WORLD_RETRY = {
@@ -152,16 +161,26 @@ class BatchSteps:
                         # The stack's node group stays, for rules people add for their own resources.
                         "securityGroupIds": [cluster.security_group_id, self.settings.node_security_group_id],
                         "instanceRole": self.settings.batch_instance_profile_arn,
+                        # IMDSv2 with a hop limit of 1: a job's pod (off the host network) cannot reach the
+                        # node's metadata service and its role.
+                        "launchTemplate": {
+                            "launchTemplateId": self.settings.batch_launch_template_id,
+                            "version": "$Default",
+                        },
                         # Without it Batch picks its newest node version, whatever the cluster runs.
                         "ec2Configuration": [
                             {"imageType": "EKS_AL2023", "imageKubernetesVersion": cluster.version}
                         ],
                         "tags": environment_tags(name),
                     },
-                    # The namespace from the input: the one RBAC and aws-auth were set up for.
+                    # The namespace from the input: the one RBAC was set up for; Batch's own access entry
+                    # as the access mode says, never left to INHERIT_FROM_CLUSTER.
                     "eksConfiguration": {
                         "eksClusterArn": cluster.arn,
                         "kubernetesNamespace": config["namespace"],
+                        "accessEntry": {
+                            "desiredState": ACCESS_ENTRY_STATES[config.get("accessMode", AWS_AUTH)]
+                        },
                     },
                     "tags": environment_tags(name),
                 }
@@ -223,11 +242,13 @@ class BatchSteps:
     def register_job_definition(self, event: StepEvent) -> StepResult:
         name = event.name
         definition = hello_world_job_definition(name)
-        wanted = {"podProperties": {"containers": [HELLO_WORLD_CONTAINER]}}
+        wanted = {"podProperties": {**HELLO_WORLD_POD, "containers": [HELLO_WORLD_CONTAINER]}}
         for active in batch.active_job_definitions(definition):
             ours = active.tags.get(ENVIRONMENT_TAG) == name
-            containers = (active.eks_properties or {}).get("podProperties", {}).get("containers") or []
-            if ours and _same_containers(containers) and _same_retry(active.retry_strategy):
+            pod = (active.eks_properties or {}).get("podProperties", {})
+            same_pod = all(pod.get(key) == value for key, value in HELLO_WORLD_POD.items())
+            containers = pod.get("containers") or []
+            if ours and same_pod and _same_containers(containers) and _same_retry(active.retry_strategy):
                 # A re-run: this revision is what we would register, so no new one.
                 return StepResult(
                     resources={"jobDefinitionArn": active.arn}, timeline=f"{definition} present"

@@ -15,6 +15,7 @@ from batch_on_eks.environments.addon_steps import AddonSteps
 from batch_on_eks.environments.removal import Deletable, check_removal, owned, start_removal
 from batch_on_eks.environments.steps import Step, StepEvent, StepResult, check_result, run_step
 from batch_on_eks.errors import ResourceFailed
+from batch_on_eks.models.environment_input import AUTHENTICATION_MODES, AWS_AUTH
 from batch_on_eks.models.environment_names import NODE_GROUP, environment_tags, log_group_prefix
 from batch_on_eks.settings import ProvisioningSettings, Settings
 
@@ -69,10 +70,11 @@ class EksSteps:
                         "endpointPublicAccess": True,
                         "endpointPrivateAccess": True,
                     },
-                    # The API's default, CONFIG_MAP, has no access entries; API alone has no aws-auth, which
-                    # Batch's service-linked role needs (access entries refuse service-linked roles).
+                    # The API's default, CONFIG_MAP, has no access entries; which of the others, the access
+                    # mode says (environment_input.AUTHENTICATION_MODES says why). A service-linked role
+                    # cannot be given an access entry by us, only by Batch itself (its accessEntry).
                     "accessConfig": {
-                        "authenticationMode": "API_AND_CONFIG_MAP",
+                        "authenticationMode": AUTHENTICATION_MODES[config.get("accessMode", AWS_AUTH)],
                         "bootstrapClusterCreatorAdminPermissions": False,
                     },
                     # Teardown deletes the cluster: protection would make it fail.

@@ -39,6 +39,7 @@ KINDS = {
     kind.name: kind
     for kind in (
         Kind("Namespace", "v1", "namespaces", False, ()),
+        Kind("ServiceAccount", "v1", "serviceaccounts", True, ("automountServiceAccountToken",)),
         Kind("ClusterRole", f"{RBAC}/v1", "clusterroles", False, ("rules",)),
         Kind("ClusterRoleBinding", f"{RBAC}/v1", "clusterrolebindings", False, ("subjects", "roleRef")),
         Kind("Role", f"{RBAC}/v1", "roles", True, ("rules",)),

@@ -1,6 +1,12 @@
-"""The Kubernetes step of provisioning and its undoing in teardown: the Batch namespace, RBAC and aws-auth,
-written through the cluster's own API with an EKS token. What was written is kept on the environment
+"""The Kubernetes step of provisioning and its undoing in teardown: the Batch namespace, RBAC and, as the
+access mode says, aws-auth (written through the cluster's own API with an EKS token) or the access entries
+Batch's nodes and Batch itself get in with. What was written is kept on the environment
 (``resources.kubernetes``) so that teardown removes exactly it.
+
+Teardown in the ``batch-access-entry`` mode deletes Batch's own entry with DeleteAccessEntry: Batch deletes it
+only when every compute environment on the cluster says DISABLED, which an ``API`` cluster refuses
+(https://docs.aws.amazon.com/batch/latest/APIReference/API_EksAccessEntry.html), and this step runs once the
+compute environments are gone, so Batch has nothing left to make it again.
 """
 
 from __future__ import annotations
@@ -10,8 +16,13 @@ from typing import Any
 from batch_on_eks.aws import eks as eks_cluster
 from batch_on_eks.aws import kubernetes
 from batch_on_eks.aws.environments_table import EnvironmentStore
-from batch_on_eks.environments.batch_access import grant_batch_access, revoke_batch_access
+from batch_on_eks.environments.batch_access import (
+    JOB_SERVICE_ACCOUNT,
+    grant_batch_access,
+    revoke_batch_access,
+)
 from batch_on_eks.environments.steps import Step, StepEvent, StepResult, run_step
+from batch_on_eks.models.environment_input import AWS_AUTH, BATCH_ACCESS_ENTRY
 from batch_on_eks.settings import ProvisioningSettings, Settings
 
 
@@ -21,6 +32,11 @@ def kubernetes_step(
     """One Kubernetes action of the provision or teardown workflow, named by the event."""
     store = EnvironmentStore(settings.environments_table)
     return run_step(KubernetesSteps(provisioning, store).actions(), event, store)
+
+
+def batch_service_linked_role_arn(partition: str, account: str) -> str:
+    """AWSServiceRoleForBatch with its path: the principal of the access entry Batch makes for itself."""
+    return f"arn:{partition}:iam::{account}:role/aws-service-role/batch.amazonaws.com/AWSServiceRoleForBatch"
 
 
 class KubernetesSteps:
@@ -33,16 +49,36 @@ class KubernetesSteps:
 
     def grant_batch_access(self, event: StepEvent) -> StepResult:
         config = event.config
+        entries = config.get("accessMode", AWS_AUTH) == BATCH_ACCESS_ENTRY
         record = grant_batch_access(
             kubernetes.for_cluster(event.name),
             namespace=config["namespace"],
             account_id=config["account"],
             partition=config["partition"],
             batch_instance_role_arn=self.settings.batch_instance_role_arn,
+            aws_auth=not entries,
         )
+        # Jobs run as the job service account, not as the node's role (it goes when the cluster does).
+        eks_cluster.ensure_pod_identity_association(
+            event.name, config["namespace"], JOB_SERVICE_ACCOUNT, self.settings.job_role_arn
+        )
+        if not entries:
+            return StepResult(
+                resources={"kubernetes": record},
+                timeline=f"namespace {config['namespace']}, RBAC for user aws-batch, aws-auth mappings, "
+                f"service account {JOB_SERVICE_ACCOUNT} with the job role",
+            )
+        # Before the compute environments: Batch's nodes join through it from their first boot.
+        eks_cluster.ensure_node_access_entry(event.name, self.settings.batch_instance_role_arn)
+        record["accessEntries"] = [
+            self.settings.batch_instance_role_arn,
+            batch_service_linked_role_arn(config["partition"], config["account"]),
+        ]
         return StepResult(
             resources={"kubernetes": record},
-            timeline=f"namespace {config['namespace']}, RBAC for user aws-batch, aws-auth mappings",
+            timeline=f"namespace {config['namespace']}, RBAC for user aws-batch (Batch's own access entry), "
+            f"EC2_LINUX access entry for {self.settings.batch_instance_role_arn}, service account "
+            f"{JOB_SERVICE_ACCOUNT} with the job role",
         )
 
     def revoke_batch_access(self, event: StepEvent) -> StepResult:
@@ -53,6 +89,10 @@ class KubernetesSteps:
         if eks_cluster.describe_cluster(event.name) is None:
             return StepResult(timeline="cluster gone: its Kubernetes objects went with it")
         revoke_batch_access(kubernetes.for_cluster(event.name), record)
+        entries = record.get("accessEntries") or []
+        for principal in entries:
+            eks_cluster.remove_access_entry(event.name, principal)
+        removed = f"access entries of {', '.join(entries)}" if entries else "aws-auth entries"
         return StepResult(
-            resources={"kubernetes": None}, timeline="Kubernetes objects and aws-auth entries removed"
+            resources={"kubernetes": None}, timeline=f"Kubernetes objects and {removed} removed"
         )

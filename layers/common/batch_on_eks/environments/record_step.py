@@ -12,17 +12,22 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from batch_on_eks.aws import executions
+from batch_on_eks.aws import eks, executions
 from batch_on_eks.aws.environments_table import ClaimRefused, EnvironmentStore
 from batch_on_eks.clock import now_ms
 from batch_on_eks.environments import records
 from batch_on_eks.environments.eks_steps import cluster_admins
 from batch_on_eks.environments.kubernetes_version import choose_version
 from batch_on_eks.environments.records import timeline_entry
-from batch_on_eks.errors import EnvironmentBusy, cause
+from batch_on_eks.errors import EnvironmentBusy, InvalidInput, cause
 from batch_on_eks.models.environment import Environment
 from batch_on_eks.models.environment import EnvironmentStatus as Status
-from batch_on_eks.models.environment_input import DEFAULT_NAMESPACE, ProvisionInput, TeardownInput
+from batch_on_eks.models.environment_input import (
+    AUTHENTICATION_MODES,
+    DEFAULT_NAMESPACE,
+    ProvisionInput,
+    TeardownInput,
+)
 from batch_on_eks.models.environment_names import QUEUE_KINDS, hello_world_job_definition, job_queue_name
 from batch_on_eks.models.kubernetes_versions import EXTENDED_SUPPORT
 from batch_on_eks.models.prices import PRICES_AS_OF, REGION, eks_cluster_rate, usd
@@ -64,6 +69,19 @@ def environment_record_step(
     raise ValueError(f"unknown action {action!r}")
 
 
+def _check_access_mode(name: str, access_mode: str) -> None:
+    """An existing cluster keeps its access mode: EKS cannot take an API cluster back to aws-auth, and a
+    switch half-applied (entries made, compute environments unchanged) would be worse than a refusal."""
+    cluster = eks.describe_cluster(name)
+    wanted = AUTHENTICATION_MODES[access_mode]
+    if cluster is not None and cluster.authentication_mode not in (None, wanted):
+        raise InvalidInput.field(
+            "accessMode",
+            f"{access_mode!r} needs a cluster whose authenticationMode is {wanted}; {name}'s is "
+            f"{cluster.authentication_mode}: an environment keeps its access mode (tear it down first)",
+        )
+
+
 class EnvironmentRecord:
     def __init__(self, settings: Settings, provisioning: ProvisioningSettings, function_arn: str):
         self.settings = settings
@@ -77,6 +95,7 @@ class EnvironmentRecord:
         """Validate the input and claim the environment (PROVISIONING). Returns the workflow's config."""
         request = ProvisionInput.parse(raw_input, context={"resource_prefix": self.settings.resource_prefix})
         version = choose_version(request.kubernetes_version, request.allow_extended_support, request.name)
+        _check_access_mode(request.name, request.access_mode)
         config = {
             **request.model_dump(by_alias=True),
             **self.where,

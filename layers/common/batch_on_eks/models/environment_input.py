@@ -8,7 +8,7 @@ fails the execution at once with ``InvalidInput`` naming the field.
 from __future__ import annotations
 
 import re
-from typing import Annotated, ClassVar, Self
+from typing import Annotated, ClassVar, Literal, Self
 
 from pydantic import AfterValidator, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
@@ -16,6 +16,18 @@ from batch_on_eks.models.camel_case import CamelCaseModel
 from batch_on_eks.models.kubernetes_versions import BATCH_EKS_VERSIONS
 
 DEFAULT_NAMESPACE = "doeks-aws-batch"
+
+AccessMode = Literal["aws-auth", "batch-access-entry"]
+AWS_AUTH: AccessMode = "aws-auth"
+BATCH_ACCESS_ENTRY: AccessMode = "batch-access-entry"
+# The cluster's authenticationMode per access mode. aws-auth: API_AND_CONFIG_MAP, since the admins (and the
+# Kubernetes step) get in through access entries and Batch through aws-auth. batch-access-entry: API, so that
+# no aws-auth exists to drift from the entries, and Batch's INHERIT_FROM_CLUSTER would mean ENABLED anyway
+# (https://docs.aws.amazon.com/batch/latest/APIReference/API_EksAccessEntry.html).
+AUTHENTICATION_MODES: dict[str, str] = {AWS_AUTH: "API_AND_CONFIG_MAP", BATCH_ACCESS_ENTRY: "API"}
+# The compute environments' accessEntry.desiredState, said explicitly rather than inherited: DISABLED under
+# aws-auth (Batch keeps no entry; aws-auth maps its role), ENABLED for Batch's own entry.
+ACCESS_ENTRY_STATES: dict[str, str] = {AWS_AUTH: "DISABLED", BATCH_ACCESS_ENTRY: "ENABLED"}
 
 _LABEL = re.compile(r"(?=.{1,63}$)[a-z0-9](?:[-a-z0-9]*[a-z0-9])?")
 # EKS cluster names: 1-100 characters; the longest derived name, <name>-hello-world, stays within Batch's 128.
@@ -137,6 +149,12 @@ class ProvisionInput(EnvironmentRef):
         description="IAM roles and users given cluster admin (an access entry with "
         "AmazonEKSClusterAdminPolicy) besides the stack's ClusterAdminPrincipalArns; one dropped from here "
         "loses its entry when provisioning runs again.",
+    )
+    access_mode: AccessMode = Field(
+        default=AWS_AUTH,
+        description="How AWS Batch gets into the cluster: aws-auth (the blueprint's: an API_AND_CONFIG_MAP "
+        "cluster whose aws-auth maps Batch's roles) or batch-access-entry (an API cluster, Batch's own "
+        "EKS access entry and an EC2_LINUX entry for its instance role; nothing reads or writes aws-auth).",
     )
     node_group: NodeGroupInput = Field(default_factory=NodeGroupInput)
     max_vcpus: int = Field(default=256, ge=1, le=100_000, description="Each compute environment's maximum.")

@@ -35,6 +35,7 @@ class EksCluster(AwsResource):
     # The security group EKS created for the cluster: on its control plane's network interfaces and its
     # managed nodes, admitting all traffic from its own members.
     security_group_id: str | None = None
+    authentication_mode: str | None = None  # accessConfig.authenticationMode
 
 
 @dataclass(frozen=True)
