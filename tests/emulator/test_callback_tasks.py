@@ -105,6 +105,42 @@ def test_a_stopped_execution_ends_at_once_while_its_task_waits_for_its_token(
     assert aws.wait_for_execution(execution, BOUND)["status"] == "ABORTED"
 
 
+def test_a_stopped_execution_is_aborted_when_stop_execution_returns_while_its_lambda_still_runs(
+    aws: EmbeddedAws, stack: Any
+) -> None:
+    # Given an execution whose Lambda task is running (for 2 s)
+    definition = {
+        "StartAt": "Sleep",
+        "States": {
+            "Sleep": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke",
+                "Parameters": {
+                    "FunctionName": aws.runtime.function("StepFunction").arn,
+                    "Payload": {"action": "sleep", "seconds": 2},
+                },
+                "End": True,
+            }
+        },
+    }
+    sfn = boto3.client("stepfunctions")
+    machine = sfn.create_state_machine(
+        name=f"sleeper-{uuid.uuid4().hex[:8]}", definition=json.dumps(definition), roleArn=ROLE
+    )["stateMachineArn"]
+    invocations = aws.signals.counts["invoke:StepFunction"]
+    execution = sfn.start_execution(stateMachineArn=machine)["executionArn"]
+    assert aws.signals.wait_count("invoke:StepFunction", invocations + 1, BOUND)
+    # When it is stopped
+    stopped = sfn.stop_execution(executionArn=execution, error="Stopped", cause="by the test")
+    # Then DescribeExecution says ABORTED at once, with the stop's date, as AWS answers it
+    described = sfn.describe_execution(executionArn=execution)
+    assert described["status"] == "ABORTED"
+    assert described["stopDate"] == stopped["stopDate"]
+    # And it stays ABORTED once the task's function has returned
+    assert aws.signals.wait_count("invoked:StepFunction", invocations + 1, BOUND)
+    assert aws.wait_for_execution(execution, BOUND)["status"] == "ABORTED"
+
+
 def test_a_task_times_out_after_the_seconds_its_input_gives(
     aws: EmbeddedAws, machine_with_a_timeout_path: str
 ) -> None:

@@ -12,6 +12,10 @@
 - A stopped execution ends at once, even while a task waits for its token: moto's waiting task noticed the
   stop only when its token was answered or its timeout (which may be days) ran out, and DescribeExecution
   said RUNNING until then.
+- A stopped execution is ABORTED when StopExecution returns (its response carries the stop date; Step
+  Functions API Reference, StopExecution): moto set the status only once the execution's thread had
+  unwound, so a DescribeExecution right after the stop could still say RUNNING (after a Wait state, on a
+  busy machine; for the whole of a Lambda task that was running).
 - A Parallel state whose branch failed with one of Step Functions' own errors (``States.Timeout``,
   ``States.DataLimitExceeded``...) fails with that error, as on AWS; moto refused to name it (a custom error
   name must not start with ``States.``) and failed the execution with a runtime error instead.
@@ -28,6 +32,7 @@ from typing import Any
 
 from moto.core.responses import EmptyResult
 from moto.moto_api._internal import mock_random as random
+from moto.stepfunctions.parser.api import ExecutionStatus
 from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import CustomErrorName
 from moto.stepfunctions.parser.asl.component.common.error_name.error_name import ErrorName
 from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
@@ -85,6 +90,11 @@ def _stop_now(self: ExecutionWorker, stop_date: Any, error: str | None, cause: s
     _stop_worker(self, stop_date=stop_date, error=error, cause=cause)
     if self.env is not None:
         interrupt_waiting_tasks(self.env)
+    execution = getattr(self._execution_communication, "execution", None)
+    if execution is not None:
+        # The thread's own ending sets ABORTED again (the stop wins over any error it unwinds with).
+        execution.exec_status = ExecutionStatus.ABORTED
+        execution.stop_date = stop_date
 
 
 def _send_task_failure_with_cause(self: StepFunctionResponse) -> Any:

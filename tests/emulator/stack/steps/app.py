@@ -16,6 +16,9 @@ def lambda_handler(event, context):
         return {"echoed": event.get("value"), "function": context.function_name}
     if action == "fail":
         raise StepRefused(f"refused: {event.get('value')}")
+    if action == "sleep":
+        time.sleep(float(event["seconds"]))  # a task still running when the test acts
+        return {"slept": event["seconds"]}
     if action == "park-token":
         # A callback task: keep the token where the test can find it; the test decides how the task ends.
         boto3.resource("dynamodb").Table(os.environ["RECORDS_TABLE"]).put_item(
