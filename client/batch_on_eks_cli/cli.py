@@ -34,6 +34,7 @@ def _parser() -> argparse.ArgumentParser:
     teardown = commands.add_parser("teardown", help="tear an environment down")
     teardown.add_argument("name")
     teardown.add_argument("--follow", action="store_true", help="print each step until it ends")
+    teardown.add_argument("--poll-interval", type=int, help="the workflow's wait between two checks, seconds")
     run = commands.add_parser("run", help="run a job: batch-on-eks run --environment E [-- command ...]")
     run.add_argument("--environment", required=True)
     run.add_argument("--queue", help="spot, on-demand (the default) or a queue's name")
@@ -95,7 +96,8 @@ def provision(connection: Connection, options: argparse.Namespace) -> int:
 
 
 def teardown(connection: Connection, options: argparse.Namespace) -> int:
-    answer = connection.call("DELETE", f"/environments/{options.name}")
+    query = {"pollIntervalSeconds": options.poll_interval} if options.poll_interval is not None else None
+    answer = connection.call("DELETE", f"/environments/{options.name}", query=query)
     following.say(f"tearing down {options.name}: {answer.get('executionArn', answer)}")
     return _follow_environment(connection, options, options.name, "DELETED") if options.follow else 0
 

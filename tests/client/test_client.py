@@ -138,10 +138,14 @@ def test_the_client_follows_provision_run_and_teardown(
     assert code == 1, out
     assert "FAILED" in out
     assert "error: BatchJobFailed" in out
-    # When the environment is torn down and followed, Then it is DELETED
-    code, out, _ = client(capsys, "teardown", ENVIRONMENT, "--follow")
+    # When the environment is torn down (its checks 0 s apart) and followed, Then it is DELETED
+    code, out, _ = client(capsys, "teardown", ENVIRONMENT, "--poll-interval", "0", "--follow")
     assert code == 0, out
     assert f"{ENVIRONMENT}: DELETED" in out
+    # And the teardown workflow was started with that interval (DELETE ...?pollIntervalSeconds=0)
+    teardown_arn = out.splitlines()[0].split()[-1]
+    started = aws.client("stepfunctions").describe_execution(executionArn=teardown_arn)
+    assert json.loads(started["input"])["pollIntervalSeconds"] == 0
 
 
 def test_ctrl_c_while_following_leaves_the_run_going_and_says_how_to_follow_it_again(
