@@ -10,30 +10,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
+from batch_on_eks_cli import following
 from batch_on_eks_cli.connection import ApiError, Connection, UsageError
 
-ENDED_RUN = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
-ENDED_EXECUTION = ("ExecutionSucceeded", "ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted")
 QUEUE_ROLES = {"spot": "spot", "ondemand": "onDemand", "on-demand": "onDemand"}
-
-
-def pause(seconds: float) -> None:
-    """The wait between two checks while following (where Ctrl-C usually lands)."""
-    time.sleep(seconds)
-
-
-def _say(text: str) -> None:
-    print(text, flush=True)
-
-
-def _clock(at: Any = None) -> str:
-    moment = at if isinstance(at, datetime) else datetime.now(UTC)
-    return moment.astimezone().strftime("%H:%M:%S")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -51,6 +34,7 @@ def _parser() -> argparse.ArgumentParser:
     teardown = commands.add_parser("teardown", help="tear an environment down")
     teardown.add_argument("name")
     teardown.add_argument("--follow", action="store_true", help="print each step until it ends")
+    teardown.add_argument("--poll-interval", type=int, help="the workflow's wait between two checks, seconds")
     run = commands.add_parser("run", help="run a job: batch-on-eks run --environment E [-- command ...]")
     run.add_argument("--environment", required=True)
     run.add_argument("--queue", help="spot, on-demand (the default) or a queue's name")
@@ -59,9 +43,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--follow", action="store_true", help="print each status, then pod, node, links and log")
     run.add_argument("job_command", nargs="*", help="the container's command (after --)")
     follow = commands.add_parser(
-        "follow", help="follow a run (RUN) or an environment's workflow (--environment)"
+        "follow", help="follow runs (RUN [RUN ...], at once, each line labelled) or an environment's workflow"
     )
-    follow.add_argument("run", nargs="?")
+    follow.add_argument("runs", nargs="*", metavar="RUN")
     follow.add_argument("--environment")
     logs = commands.add_parser("logs", help="the last lines a run's container printed")
     logs.add_argument("run")
@@ -107,13 +91,14 @@ def provision(connection: Connection, options: argparse.Namespace) -> int:
     if not isinstance(extra, dict):
         raise UsageError("--input must be a JSON object")
     answer = connection.call("POST", "/environments", {**extra, "name": options.name})
-    _say(f"provisioning {options.name}: {answer.get('executionArn', answer)}")
+    following.say(f"provisioning {options.name}: {answer.get('executionArn', answer)}")
     return _follow_environment(connection, options, options.name, "READY") if options.follow else 0
 
 
 def teardown(connection: Connection, options: argparse.Namespace) -> int:
-    answer = connection.call("DELETE", f"/environments/{options.name}")
-    _say(f"tearing down {options.name}: {answer.get('executionArn', answer)}")
+    query = {"pollIntervalSeconds": options.poll_interval} if options.poll_interval is not None else None
+    answer = connection.call("DELETE", f"/environments/{options.name}", query=query)
+    following.say(f"tearing down {options.name}: {answer.get('executionArn', answer)}")
     return _follow_environment(connection, options, options.name, "DELETED") if options.follow else 0
 
 
@@ -121,34 +106,17 @@ def _follow_environment(connection: Connection, options: argparse.Namespace, nam
     arn = str(connection.call("GET", f"/environments/{name}").get("executionArn") or "")
     if not arn:
         raise UsageError(f"environment {name} has no workflow to follow")
-    again = f"{_prefix(options)} follow --environment {name}"
-    _follow_execution(connection, arn, options.interval, again)
-    environment = connection.call("GET", f"/environments/{name}")
-    _say(f"{name}: {environment.get('status')}")
-    if environment.get("failure"):
-        _say(f"  failed: {json.dumps(environment['failure'])}")
-    for key, value in (environment.get("outputs") or {}).items():
-        _say(f"  {key}: {json.dumps(value) if not isinstance(value, str) else value}")
-    return 0 if environment.get("status") == goal else 1
-
-
-def _follow_execution(connection: Connection, arn: str, interval: float, again: str) -> None:
-    """Print each state the execution enters, with its time, until the execution ends."""
-    seen = 0
     try:
-        while True:
-            for event in connection.history(arn, seen):
-                seen = max(seen, int(event["id"]))
-                entered = event.get("stateEnteredEventDetails")
-                if entered:
-                    _say(f"  {_clock(event.get('timestamp'))}  {entered['name']}")
-                if event["type"] in ENDED_EXECUTION:
-                    ending = event["type"].removeprefix("Execution").lower()
-                    _say(f"  {_clock(event.get('timestamp'))}  {ending}")
-                    return
-            pause(interval)
+        following.follow_workflow(connection, name, arn, options.interval)
     except KeyboardInterrupt:
-        raise Interrupted(again) from None
+        raise Interrupted(f"{_prefix(options)} follow --environment {name}") from None
+    environment = connection.call("GET", f"/environments/{name}")
+    following.say(f"{name}: {environment.get('status')}")
+    if environment.get("failure"):
+        following.say(f"  failed: {json.dumps(environment['failure'])}")
+    for key, value in (environment.get("outputs") or {}).items():
+        following.say(f"  {key}: {json.dumps(value) if not isinstance(value, str) else value}")
+    return 0 if environment.get("status") == goal else 1
 
 
 # -- runs ---------------------------------------------------------------------------------------------------
@@ -162,8 +130,8 @@ def run(connection: Connection, options: argparse.Namespace) -> int:
         body["command"] = options.job_command
     answer = connection.call("POST", "/jobs", body)
     run_id = str(answer["id"])
-    _say(f"run {run_id} started on {options.environment}")
-    return _follow_run(connection, options, run_id) if options.follow else 0
+    following.say(f"run {run_id} started on {options.environment}")
+    return _follow_runs(connection, options, [run_id]) if options.follow else 0
 
 
 def _queue(connection: Connection, environment: str, queue: str) -> str:
@@ -178,33 +146,15 @@ def _queue(connection: Connection, environment: str, queue: str) -> str:
     return str(queues[role])
 
 
-def _follow_run(connection: Connection, options: argparse.Namespace, run_id: str) -> int:
-    shown = ""
+def _follow_runs(connection: Connection, options: argparse.Namespace, run_ids: list[str]) -> int:
     try:
-        while True:
-            state = connection.call("GET", f"/jobs/{run_id}")
-            status = str(state.get("status"))
-            if status != shown:
-                _say(f"  {_clock()}  {status}")
-                shown = status
-            if status in ENDED_RUN:
-                break
-            pause(options.interval)
+        states = following.follow_runs(connection, run_ids, options.interval)
     except KeyboardInterrupt:
-        raise Interrupted(f"{_prefix(options)} follow {run_id}") from None
-    for key in ("error", "exitCode", "podName", "nodeName"):
-        if state.get(key) is not None:
-            _say(f"  {key}: {state[key]}")
-    for key, link in (state.get("logLinks") or {}).items():
-        _say(f"  {key}: {link}")
-    _print_lines(connection, run_id, 20)
-    return 0 if status == "SUCCEEDED" else 1
-
-
-def _print_lines(connection: Connection, run_id: str, limit: int) -> None:
-    lines = connection.call("GET", f"/jobs/{run_id}/logs", query={"limit": limit}).get("lines") or []
-    for line in lines:
-        _say(f"  | {line.get('message', '')}")
+        raise Interrupted(f"{_prefix(options)} follow {' '.join(run_ids)}") from None
+    labels = following.labels(states)
+    for run_id, state in states.items():
+        following.print_outcome(connection, state, labels[run_id], 20)
+    return 0 if all(state.get("status") == "SUCCEEDED" for state in states.values()) else 1
 
 
 def follow(connection: Connection, options: argparse.Namespace) -> int:
@@ -213,14 +163,14 @@ def follow(connection: Connection, options: argparse.Namespace) -> int:
         return _follow_environment(
             connection, options, options.environment, "DELETED" if status == "DELETING" else "READY"
         )
-    if not options.run:
-        raise UsageError("follow what: give a run id, or --environment NAME")
-    return _follow_run(connection, options, options.run)
+    if not options.runs:
+        raise UsageError("follow what: give run ids, or --environment NAME")
+    return _follow_runs(connection, options, options.runs)
 
 
 def logs(connection: Connection, options: argparse.Namespace) -> int:
     connection.call("GET", f"/jobs/{options.run}")  # an unknown run is RunNotFound, not an empty log
-    _print_lines(connection, options.run, options.limit)
+    following.print_lines(connection, options.run, options.limit)
     return 0
 
 
@@ -230,10 +180,10 @@ def listing(connection: Connection, options: argparse.Namespace) -> int:
             "items", []
         ):
             fields = ("runId", "jobStatus", "jobName", "createdAt")
-            _say("  ".join(str(item.get(key)) for key in fields))
+            following.say("  ".join(str(item.get(key)) for key in fields))
         return 0
     for item in connection.call("GET", "/environments").get("items", []):
-        _say(f"{item.get('name')}  {item.get('status')}")
+        following.say(f"{item.get('name')}  {item.get('status')}")
     return 0
 
 

@@ -2,15 +2,17 @@
 on the embedded AWS, with no AWS account.
 
 1. Deploy ``template.yaml`` into the embedded AWS (every EKS cluster gets a real kube-apiserver) and
-   provision the blueprint's environment through the provision state machine, printing each step as it
-   completes and each turn of its wait loops.
+   provision the blueprint's environment with the command-line client (``batch-on-eks provision --follow``,
+   as the person walking through, with their AWS profile, through the API signed with SigV4): it prints each
+   step as it completes and each turn of the workflow's wait loops. The demo prints through the client, so
+   the two cannot drift.
 2. Write the kubeconfig ``aws eks update-kubeconfig`` would write for the person walking through (an IAM
    role they assumed, named in the provisioning's ``clusterAdminPrincipalArns``): its exec user obtains
    the person's EKS token. Show what ``kubectl get nodes`` / ``get ns`` / ``auth can-i`` answer to it.
-3. Run the hello-world job on the on-demand and the Spot queue at once, through the run-job state machine:
-   each status as its event reaches the control plane, the pods and nodes as ``kubectl get ... -w`` shows
-   them, then pod, node, log links and the job's own log lines (``Hello World!``).
-4. Tear the environment down through the teardown state machine and show that nothing is left.
+3. Run the hello-world job on the on-demand and the Spot queue at once (``batch-on-eks run``, then
+   ``batch-on-eks follow`` of both): each status as the control plane records it, the pods and nodes as
+   ``kubectl get ... -w`` shows them, then pod, node, log links and the job's log lines (``Hello World!``).
+4. Tear the environment down (``batch-on-eks teardown --follow``) and show that nothing is left.
 
 ``--keep`` skips 4: everything stays up and the API is served on 127.0.0.1 behind a random token, until
 Ctrl-C stops it all (:mod:`local.demo.keep`).
@@ -21,6 +23,8 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
+import shlex
 import shutil
 import sys
 import tempfile
@@ -29,10 +33,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from batch_on_eks_cli import cli
+from batch_on_eks_cli.connection import Connection
 from local.dataplane.jobs import Timings
 from local.demo.console import heading, say, table
 from local.demo.environment_inventory import inventory
-from local.demo.jobs import follow_runs, show_result, start_hello_world
 from local.demo.keep import serve_until_interrupted
 from local.demo.kube_watch import Watch
 from local.demo.kubeconfig import exec_token, write_kubeconfig
@@ -46,7 +51,7 @@ from local.demo.kubectl_views import (
     pod_row,
 )
 from local.demo.person import Person, person
-from local.demo.workflow_progress import WorkflowProgress
+from local.embedded_aws.api_bridge import ApiBridge
 from local.embedded_aws.deploy.stack import Stack
 from local.embedded_aws.server import REPO_ROOT, EmbeddedAws
 from local.kubernetes.client import KubeClient
@@ -56,8 +61,8 @@ ENVIRONMENT = "doeks-aws-batch"
 # The person walking through: the IAM role they assumed (an admin role, as from IAM Identity Center).
 PERSON_ROLE = "blueprint-walker"
 NAMESPACE = "doeks-aws-batch"  # the provision workflow's default, as the blueprint's
-WORKFLOW_BOUND_SECONDS = 180.0
-RUN_BOUND_SECONDS = 180.0
+# The client's wait between two checks while following, seconds.
+FOLLOW_INTERVAL = "0.25"
 # On AWS a cluster takes about ten minutes to become ACTIVE and a node group a few; the embedded EKS and
 # Batch make a new resource ready at its first Describe unless told otherwise. These keep each CREATING for
 # a few checks, so that the workflow's wait loops visibly turn (one poll interval per check).
@@ -87,6 +92,7 @@ class Walkthrough:
         self.outputs: dict[str, Any] = {}
         self.cluster_arn = ""
         self.person: Person | None = None
+        self.bridge: ApiBridge | None = None
         self.kubeconfig = scratch / "kubeconfig"
 
     @property
@@ -107,49 +113,50 @@ class Walkthrough:
             self.aws.readiness.hold(kind, name, describes)
         self.person = person(self.aws, self.scratch, PERSON_ROLE)
         say(f"you are {self.person.role_arn} (AWS profile {self.person.profile}, assumed role)")
+        # The API as API Gateway serves it: IAM-authenticated, each request signed (SigV4) by the client.
+        os.environ["AWS_SHARED_CREDENTIALS_FILE"] = str(self.person.credentials_file)
+        self.bridge = ApiBridge(self.aws, self.stack, sigv4=True).start()
+        say(f"the control plane's API (IAM-authenticated): {self.bridge.url}")
+
+    def close(self) -> None:
+        if self.bridge is not None:
+            self.bridge.stop()
+
+    def _client_options(self) -> list[str]:
+        assert self.stack is not None, "deploy() first"
+        assert self.person is not None
+        assert self.bridge is not None
+        return [
+            *("--stack", self.stack.name, "--profile", self.person.profile, "--region", self.aws.region),
+            *("--api-url", self.bridge.url, "--interval", FOLLOW_INTERVAL),
+        ]
+
+    def client(self, *args: str) -> int:
+        """``batch-on-eks ARGS`` as the person, printed first; its exit code."""
+        say(f"$ batch-on-eks --profile {self.person.profile if self.person else ''} {shlex.join(args)}")
+        return cli.main([*self._client_options(), *args])
+
+    def connection(self) -> Connection:
+        """The client's connection (the person's profile, signed requests), to read what the demo needs."""
+        assert self.stack is not None, "deploy() first"
+        assert self.person is not None
+        assert self.bridge is not None
+        return Connection.open(self.stack.name, self.person.profile, self.aws.region, self.bridge.url)
 
     # -- 1. provision ----------------------------------------------------------------------------------
     def provision(self) -> bool:
         assert self.person is not None, "deploy() first"
-        execution_input = {
-            "name": ENVIRONMENT,
+        more = {
             "pollIntervalSeconds": self.poll_interval,
             "clusterAdminPrincipalArns": [self.person.role_arn],
         }
-        heading(
-            f"1. Provision the environment: ProvisionEnvironmentStateMachine {json.dumps(execution_input)}"
-        )
-        description = self._run_workflow("ProvisionEnvironmentStateMachineArn", execution_input)
-        if description["status"] != "SUCCEEDED":
-            say(f"provisioning {description['status']}: {description.get('error')}")
-            say(f"  {description.get('cause')}")
+        heading("1. Provision the environment with the client: each step as it completes, its outputs")
+        if self.client("provision", ENVIRONMENT, "--input", json.dumps(more), "--follow") != 0:
             return False
-        self.outputs = json.loads(description["output"])
-        say(f"environment {self.outputs['name']} {self.outputs['status']}; outputs (as Terraform's were):")
-        say(f"  updateKubeconfigCommand    {self.outputs['updateKubeconfigCommand']}")
-        say(f"  jobQueues                  {json.dumps(self.outputs['jobQueues'])}")
-        say(f"  jobDefinition              {self.outputs['jobDefinition']}")
-        say(f"  clusterAdminPrincipalArns  {json.dumps(self.outputs['clusterAdminPrincipalArns'])}")
-        version, policy = self.outputs["kubernetesVersion"], self.outputs["upgradePolicy"]
-        say(f"  kubernetesVersion          {version} (upgrade policy {policy})")
-        say(f"  controlPlaneCost           {self.outputs['controlPlaneCost']}")
-        for kind, command in self.outputs["helloWorldCommands"].items():
-            say(f"  helloWorldCommands.{kind:<8} {command}")
+        detail = self.connection().call("GET", f"/environments/{ENVIRONMENT}")
+        self.outputs = {**detail["outputs"], "name": detail["name"], "namespace": detail["namespace"]}
         self.cluster_arn = self.aws.client("eks").describe_cluster(name=ENVIRONMENT)["cluster"]["arn"]
         return True
-
-    def _run_workflow(self, state_machine_output: str, execution_input: dict[str, Any]) -> dict[str, Any]:
-        progress = WorkflowProgress(self.aws, self.stack_outputs["EnvironmentsTableName"], ENVIRONMENT)
-        started = time.monotonic()
-        arn = self.aws.client("stepfunctions").start_execution(
-            stateMachineArn=self.stack_outputs[state_machine_output], input=json.dumps(execution_input)
-        )["executionArn"]
-        say(f"execution {arn.rsplit(':', 1)[-1]} started; each step as it completes:")
-        description = progress.follow(arn, WORKFLOW_BOUND_SECONDS)
-        events = len(self.aws.execution_history(arn))
-        seconds = time.monotonic() - started
-        say(f"execution {description['status']} in {seconds:.1f} s ({events} history events)")
-        return description
 
     # -- 2. kubectl --------------------------------------------------------------------------------------
     def cluster(self) -> KubernetesCluster:
@@ -189,41 +196,39 @@ class Walkthrough:
 
     # -- 3. jobs -----------------------------------------------------------------------------------------
     def run_jobs(self) -> bool:
-        heading(
-            "3. Run the Hello World! job on the on-demand and the Spot queue at once (run-job state machine)"
-        )
+        heading("3. Run the Hello World! job on the on-demand and the Spot queue at once, with the client")
         cluster = self.cluster()
         say("$ kubectl get nodes -w --output-watch-events")
         say(f"$ kubectl get pods -n {NAMESPACE} -w --output-watch-events")
         say(_watch_line("nodes -w", _NODE_COLUMNS, ["EVENT", *NODE_HEADER]))
         say(_watch_line("pods -w ", _POD_COLUMNS, ["EVENT", *POD_HEADER]))
+        running: set[str] = set()
+
+        def pod_changed(kind: str, pod: dict[str, Any]) -> None:
+            say(_watch_line("pods -w ", _POD_COLUMNS, [kind, *pod_row(pod)]))
+            if (pod.get("status") or {}).get("phase") == "Running" and len(running) < 2:
+                running.add(pod["metadata"]["name"])
+                if len(running) == 2:  # both jobs are on their nodes
+                    self._show_nodes(cluster, self.token())
+
         nodes = Watch(
             cluster,
             "/api/v1/nodes",
             lambda kind, node: say(_watch_line("nodes -w", _NODE_COLUMNS, [kind, *node_row(node)])),
             self.token(),
         )
-        pods = Watch(
-            cluster,
-            f"/api/v1/namespaces/{NAMESPACE}/pods",
-            lambda kind, pod: say(_watch_line("pods -w ", _POD_COLUMNS, [kind, *pod_row(pod)])),
-            self.token(),
-        )
+        pods = Watch(cluster, f"/api/v1/namespaces/{NAMESPACE}/pods", pod_changed, self.token())
         with nodes, pods:
-            runs = start_hello_world(
-                self.aws, self.stack_outputs["RunJobStateMachineArn"], ENVIRONMENT, self.outputs["jobQueues"]
-            )
-            say("the job sleeps 30 s, then echoes; each status as the control plane records it (event time):")
-            follow_runs(
-                self.aws,
-                self.stack_outputs["RunsTableName"],
-                runs,
-                RUN_BOUND_SECONDS,
-                when_all_running=lambda: self._show_nodes(cluster, self.token()),
-            )
+            for queue, job_name in (("on-demand", "hello-world-ondemand"), ("spot", "hello-world-spot")):
+                if self.client("run", "--environment", ENVIRONMENT, "--queue", queue, "--job-name", job_name):
+                    return False
+            runs = self.connection().call("GET", "/jobs", query={"environment": ENVIRONMENT}).get("items", [])
+            say("the job sleeps 30 s, then echoes; each status as the control plane records it (event time),")
+            say("then each run's pod, node, log links and log lines (where the blueprint's reader used")
+            say("`aws batch describe-jobs` and CloudWatch):")
+            ok = self.client("follow", *sorted(str(item["runId"]) for item in runs)) == 0
             time.sleep(0.5)  # the pods' last changes (Completed, deleted) reach the watch
-        say("the runs' outputs (where the blueprint's reader used `aws batch describe-jobs` and CloudWatch):")
-        return all([show_result(self.aws, run) for run in runs])
+        return ok and len(runs) == 2
 
     @staticmethod
     def _show_nodes(cluster: KubernetesCluster, token: str) -> None:
@@ -235,11 +240,9 @@ class Walkthrough:
 
     # -- 4. teardown -------------------------------------------------------------------------------------
     def teardown(self) -> bool:
-        execution_input = {"name": ENVIRONMENT, "pollIntervalSeconds": self.poll_interval}
-        heading(f"4. Tear down: TeardownEnvironmentStateMachine {json.dumps(execution_input)}")
-        description = self._run_workflow("TeardownEnvironmentStateMachineArn", execution_input)
-        if description["status"] != "SUCCEEDED":
-            say(f"teardown {description['status']}: {description.get('error')}: {description.get('cause')}")
+        heading("4. Tear down with the client")
+        interval = str(self.poll_interval)
+        if self.client("teardown", ENVIRONMENT, "--poll-interval", interval, "--follow") != 0:
             return False
         left = inventory(self.aws)
         say("what is left:")
@@ -262,16 +265,21 @@ def run(keep: bool, poll_interval: int, today: date | None = None) -> int:
     try:
         with EmbeddedAws(timings=DEMO_TIMINGS, kubernetes=True, today=today) as aws:
             walkthrough = Walkthrough(aws, scratch, poll_interval)
-            walkthrough.deploy()
-            if not walkthrough.provision():
-                return 1
-            walkthrough.show_cluster()
-            ok = walkthrough.run_jobs()
-            if keep:
-                assert walkthrough.stack is not None
-                serve_until_interrupted(aws, walkthrough.stack, walkthrough.outputs, walkthrough.kubeconfig)
-            else:
-                ok = walkthrough.teardown() and ok
+            try:
+                walkthrough.deploy()
+                if not walkthrough.provision():
+                    return 1
+                walkthrough.show_cluster()
+                ok = walkthrough.run_jobs()
+                if keep:
+                    assert walkthrough.stack is not None
+                    serve_until_interrupted(
+                        aws, walkthrough.stack, walkthrough.outputs, walkthrough.kubeconfig
+                    )
+                else:
+                    ok = walkthrough.teardown() and ok
+            finally:
+                walkthrough.close()
         if keep:
             say("stopped: no process or port of the demo is left")
         else:

@@ -6,6 +6,7 @@ under one lock, and flushed at once: the demo is read live, and a test reads it 
 
 from __future__ import annotations
 
+import sys
 import threading
 from datetime import datetime
 
@@ -21,8 +22,9 @@ def say(message: str, at: datetime | None = None) -> None:
     """Print ``message`` after the time it happened (default: now); every line of it gets the stamp."""
     prefix = stamp(at)
     with _LOCK:
-        for line in message.splitlines() or [""]:
-            print(f"{prefix} {line}", flush=True)
+        for line in message.splitlines() or [""]:  # one write per line: the client prints meanwhile
+            sys.stdout.write(f"{prefix} {line}\n")
+        sys.stdout.flush()
 
 
 def heading(title: str) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from batch_on_eks_cli import cli
+from batch_on_eks_cli import cli, following
 from local.embedded_aws.api_bridge import ApiBridge
 from local.embedded_aws.deploy.stack import Stack
 from local.embedded_aws.server import EmbeddedAws
@@ -68,16 +69,24 @@ def one_line_error(err: str) -> str:
 
 
 def test_the_client_follows_provision_run_and_teardown(
-    client: Client, capsys: pytest.CaptureFixture[str]
+    client: Client, capsys: pytest.CaptureFixture[str], aws: EmbeddedAws
 ) -> None:
-    # Given the deployed stack, reached only through its outputs, its API and Step Functions' history
+    # Given the deployed stack, reached only through its outputs, its API and Step Functions' history,
+    # and an EKS that keeps the new cluster CREATING for two checks
+    aws.readiness.hold("cluster", ENVIRONMENT, 2)
     # When an environment is provisioned and followed
     code, out, _ = client(
         capsys, "provision", ENVIRONMENT, "--input", '{"pollIntervalSeconds": 0}', "--follow"
     )
-    # Then each step is printed as it is entered, and the environment is READY with its outputs
+    # Then each step the environment's timeline records is printed with its detail, in order
     assert code == 0, out
-    assert "CreateCluster" in out or "createCluster" in out.lower()
+    steps = ["createCluster", "checkCluster", "grantBatchAccess", "createJobQueues", "registerJobDefinition"]
+    positions = [out.index(f"  {step} ") for step in steps]
+    assert positions == sorted(positions), out
+    assert re.search(rf"  checkCluster +EKS cluster {ENVIRONMENT}: ACTIVE", out), out
+    # And each turn of a wait loop, read from the execution's history
+    assert re.search(r"  CheckCluster +not yet: check 1 of \d+, next in 0 s", out), out
+    # And the environment is READY with its outputs
     assert f"{ENVIRONMENT}: READY" in out
     assert "updateKubeconfigCommand: aws eks" in out
     # When a job runs on its Spot queue and is followed
@@ -105,15 +114,38 @@ def test_the_client_follows_provision_run_and_teardown(
     # And its lines and the environment's runs are there to read again
     assert client(capsys, "logs", run_id)[1].strip() == "| from the client"
     assert run_id in client(capsys, "list", "--environment", ENVIRONMENT)[1]
+    # When two runs are started without --follow, then followed at once
+    started = [
+        client(capsys, "run", "--environment", ENVIRONMENT, "--job-name", name, "--", "echo", name)[1]
+        for name in ("first-run", "second-run")
+    ]
+    run_ids = [text.split()[1] for text in started]
+    code, out, _ = client(capsys, "follow", *run_ids)
+    # Then every line is labelled with its run's job name: each status as recorded, from Batch's event,
+    # then each run's outcome and its log's lines
+    assert code == 0, out
+    for name in ("first-run", "second-run"):
+        label = rf"\[{name}_\w+ *\]"  # the job's name, as the API made it unique
+        statuses = re.findall(rf"  {label} (\w+) +\(from its event, attempt 1\)", out)
+        assert statuses == ["RUNNABLE", "STARTING", "RUNNING", "SUCCEEDED"], out
+        assert re.search(rf"^{label} run SUCCEEDED$", out, re.MULTILINE), out
+        assert re.search(rf"^{label}   podName: aws-batch\.", out, re.MULTILINE), out
+        assert re.search(rf"^{label}   \| {name}$", out, re.MULTILINE), out
+    # And no line of the outcome is left unlabelled (a multi-line value is labelled on each line)
+    assert all(line.startswith(("  ", "[")) for line in out.splitlines()), out
     # When a job fails, Then the client exits 1
     code, out, _ = client(capsys, "run", "--environment", ENVIRONMENT, "--follow", "--", "sh", "-c", "exit 3")
     assert code == 1, out
     assert "FAILED" in out
     assert "error: BatchJobFailed" in out
-    # When the environment is torn down and followed, Then it is DELETED
-    code, out, _ = client(capsys, "teardown", ENVIRONMENT, "--follow")
+    # When the environment is torn down (its checks 0 s apart) and followed, Then it is DELETED
+    code, out, _ = client(capsys, "teardown", ENVIRONMENT, "--poll-interval", "0", "--follow")
     assert code == 0, out
     assert f"{ENVIRONMENT}: DELETED" in out
+    # And the teardown workflow was started with that interval (DELETE ...?pollIntervalSeconds=0)
+    teardown_arn = out.splitlines()[0].split()[-1]
+    started = aws.client("stepfunctions").describe_execution(executionArn=teardown_arn)
+    assert json.loads(started["input"])["pollIntervalSeconds"] == 0
 
 
 def test_ctrl_c_while_following_leaves_the_run_going_and_says_how_to_follow_it_again(
@@ -131,7 +163,7 @@ def test_ctrl_c_while_following_leaves_the_run_going_and_says_how_to_follow_it_a
     def interrupted(_seconds: float) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli, "pause", interrupted)
+    monkeypatch.setattr(following, "pause", interrupted)
     code, out, err = client(
         capsys, "run", "--environment", environment, "--job-definition", definition, "--follow"
     )

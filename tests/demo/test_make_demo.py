@@ -13,7 +13,8 @@ import pytest
 from tests.demo.demo_process import DemoProcess
 
 BOUND_SECONDS = 240
-LABELS = ("on-demand", "spot")
+# The runs' job names (the client labels each run's lines with it; the API adds a unique suffix).
+JOBS = ("hello-world-ondemand", "hello-world-spot")
 POD = r"aws-batch\.[0-9a-f-]{36}"
 LOG_STREAM_LINK = (
     "https://us-east-1.console.aws.amazon.com/cloudwatch/home?region=us-east-1#logsV2:log-groups/log-group/"
@@ -64,29 +65,47 @@ def test_the_cluster_is_shown_as_kubectl_would_with_a_kubeconfig(demo: tuple[int
     assert re.search(r"^\S+ ip-10-1-\d+-\d+\.ec2\.internal +Ready +<none>", output, re.MULTILINE), output
 
 
-@pytest.mark.parametrize("label", LABELS)
-def test_each_job_succeeds_with_its_pod_node_links_and_hello_world(demo: tuple[int, str], label: str) -> None:
+def test_provisioning_the_runs_and_teardown_go_through_the_client(demo: tuple[int, str]) -> None:
     _, output = demo
-    prefix = re.escape(f"[{label:<9}]")
+    # Then each is a batch-on-eks command, as the person (their AWS profile), printed before its output
+    for command in (
+        "provision doeks-aws-batch --input ",
+        "run --environment doeks-aws-batch --queue on-demand --job-name hello-world-ondemand",
+        "run --environment doeks-aws-batch --queue spot --job-name hello-world-spot",
+        "follow run-",
+        "teardown doeks-aws-batch --poll-interval 1 --follow",
+    ):
+        assert f" $ batch-on-eks --profile blueprint-walker {command}" in output, (command, output)
+    assert "doeks-aws-batch: READY" in output
+    assert "doeks-aws-batch: DELETED" in output
+
+
+@pytest.mark.parametrize("job", JOBS)
+def test_each_job_succeeds_with_its_pod_node_links_and_hello_world(demo: tuple[int, str], job: str) -> None:
+    _, output = demo
+    label = rf"\[{job}_[0-9a-f]+ *\]"
     # Then each status is printed as its event is recorded, in Batch's order
-    statuses = re.findall(rf"{prefix} (\w+) +\(from its event", output)
+    statuses = re.findall(rf"  {label} (\w+) +\(from its event", output)
     assert statuses == ["RUNNABLE", "STARTING", "RUNNING", "SUCCEEDED"], output
     # And the run reports its pod and node, and the pod was seen in the namespace's watch
-    assert f"[{label}] run-job execution SUCCEEDED" in output
-    found = re.search(rf"\[{label}\] pod ({POD}) on node (ip-10-1-\d+-\d+\.ec2\.internal)", output)
+    assert re.search(rf"^{label} run SUCCEEDED$", output, re.MULTILINE), output
+    found = re.search(rf"^{label}   podName: ({POD})$", output, re.MULTILINE)
+    node = re.search(rf"^{label}   nodeName: (ip-10-1-\d+-\d+\.ec2\.internal)$", output, re.MULTILINE)
     assert found, output
+    assert node, output
     pod = found.group(1)
     assert re.search(rf"pods -w  \| ADDED +{re.escape(pod)} +0/1 +Pending", output), output
     assert re.search(rf"pods -w  \| MODIFIED +{re.escape(pod)} +1/1 +Running", output), output
     # And the log links point at its container's stream, whose lines hold the command's output
-    stream = f"{found.group(2)}-application.var.log.containers.{pod}_doeks-aws-batch_application-hello-"
-    assert f"[{label}] log stream    {LOG_STREAM_LINK}{stream}" in output
-    assert f"[{label}] log: Hello World!" in output
+    stream = f"{node.group(1)}-application.var.log.containers.{pod}_doeks-aws-batch_application-hello-"
+    link = re.escape(f"{LOG_STREAM_LINK}{stream}")
+    assert re.search(rf"^{label}   logStreamUrl: {link}", output, re.MULTILINE), output
+    assert re.search(rf"^{label}   \| Hello World!$", output, re.MULTILINE), output
 
 
 def test_the_two_jobs_ran_in_two_pods(demo: tuple[int, str]) -> None:
     _, output = demo
-    pods = set(re.findall(rf"\] pod ({POD}) on node", output))
+    pods = set(re.findall(rf"\]   podName: ({POD})$", output, re.MULTILINE))
     assert len(pods) == 2, output
 
 

@@ -6,7 +6,7 @@ from http import HTTPStatus
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from batch_on_eks.api import paths, request_context
@@ -133,10 +133,19 @@ def get_environment(name: EnvironmentName) -> EnvironmentDetail:
     },
 )
 def tear_down_environment(
-    name: EnvironmentName, idempotency_key: IdempotencyKey = None
+    name: EnvironmentName,
+    idempotency_key: IdempotencyKey = None,
+    poll_interval_seconds: Annotated[
+        int | None,
+        Query(
+            alias="pollIntervalSeconds",
+            ge=0,
+            le=600,
+            description="The wait between two checks of a deletion, seconds (default 30).",
+        ),
+    ] = None,
 ) -> Response[Accepted]:
     event, setup = router.current_event, _setup()
-    result = start_teardown(
-        name, request_context.origin(event, idempotency_key), setup.settings, setup.workflows
-    )
+    origin = request_context.origin(event, idempotency_key)
+    result = start_teardown(name, origin, setup.settings, setup.workflows, poll_interval_seconds)
     return request_context.accepted(event, result, f"/environments/{result.id}")

@@ -70,11 +70,20 @@ def start_provisioning(
     return Accepted(request.name, arn, started)
 
 
-def start_teardown(name: str, origin: RequestOrigin, settings: Settings, workflows: Workflows) -> Accepted:
-    """Start tearing the environment down. A teardown already running is the answer (nothing new starts);
-    EnvironmentDeleted when it is DELETED, EnvironmentBusy while it is being provisioned."""
+def start_teardown(
+    name: str,
+    origin: RequestOrigin,
+    settings: Settings,
+    workflows: Workflows,
+    poll_interval_seconds: int | None = None,
+) -> Accepted:
+    """Start tearing the environment down (checks ``poll_interval_seconds`` apart; default: the workflow's).
+    A teardown already running is the answer (nothing new starts); EnvironmentDeleted when it is DELETED,
+    EnvironmentBusy while it is being provisioned."""
     environment = find_environment(name, settings)
-    execution_input = {"name": name}
+    execution_input: dict[str, Any] = {"name": name}
+    if poll_interval_seconds is not None:
+        execution_input["pollIntervalSeconds"] = poll_interval_seconds
     execution_name = origin.execution_name("teardown")
     if origin.idempotency_key is not None:
         earlier = earlier_execution(workflows.teardown, execution_name, execution_input)
