@@ -41,6 +41,13 @@ def test_it_exits_0_after_the_whole_walkthrough(demo: tuple[int, str]) -> None:
     assert re.search(r"^== Walkthrough done in \d+ s$", output, re.MULTILINE), output
 
 
+def test_the_functions_lines_go_to_their_log_groups_not_to_the_screen(demo: tuple[int, str]) -> None:
+    _, output = demo
+    # Then no log or metric line of a function is on the screen (on AWS they are in the functions' log groups)
+    printed = [line for line in output.splitlines() if line.startswith("{")]
+    assert printed == [], printed[:3]
+
+
 def test_provisioning_prints_its_steps_and_wait_loops(demo: tuple[int, str]) -> None:
     _, output = demo
     # Then each step of the provision workflow is printed as it completes, in order
