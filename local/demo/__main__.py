@@ -53,6 +53,7 @@ from local.demo.kubectl_views import (
 from local.demo.person import Person, person
 from local.embedded_aws.api_bridge import ApiBridge
 from local.embedded_aws.deploy.stack import Stack
+from local.embedded_aws.lambda_output import echo_functions
 from local.embedded_aws.server import REPO_ROOT, EmbeddedAws
 from local.kubernetes.client import KubeClient
 from local.kubernetes.cluster import KubernetesCluster
@@ -104,7 +105,7 @@ class Walkthrough:
     def deploy(self) -> None:
         heading("Deploy the control plane: template.yaml into the embedded AWS")
         say(f"embedded AWS (moto) on {self.aws.endpoint}; a real kube-apiserver per EKS cluster")
-        self.aws.runtime.environment_overrides["POWERTOOLS_LOG_LEVEL"] = "WARNING"  # the functions' INFO logs
+        echo_functions(False)  # their log and metric lines go to their log groups, as on AWS
         # SAM's translator warns about its own feature-toggle config while translating the API: not news.
         logging.getLogger("samtranslator.feature_toggle").setLevel(logging.ERROR)
         self.stack = self.aws.deploy(REPO_ROOT / "template.yaml", "batch-on-eks")

@@ -26,10 +26,25 @@ from typing import Any, TextIO
 _CURRENT = threading.local()
 
 
-def _keep(text: str) -> None:
+class _Echo:
+    """Whether what a function prints also reaches this process's own stdout (see :func:`echo_functions`)."""
+
+    on = True
+
+
+def echo_functions(on: bool) -> None:
+    """On (the default), what functions print is kept per invocation and also printed here, where a test's
+    failure report shows it. Off, it is only kept: on AWS a function's stdout goes to its log group, never to
+    the terminal of the person using the stack (the demo's)."""
+    _Echo.on = on
+
+
+def _keep(text: str) -> bool:
+    """Keep ``text`` for the invocation this thread runs; whether it runs one."""
     chunks: list[str] | None = getattr(_CURRENT, "chunks", None)
     if chunks is not None:
         chunks.append(text)
+    return chunks is not None
 
 
 class _Router:
@@ -42,7 +57,8 @@ class _Router:
         self.base = base
 
     def write(self, text: str) -> int:
-        _keep(text)
+        if _keep(text) and not _Echo.on:
+            return len(text)
         try:
             return self.base.write(text)
         except ValueError:  # closed
