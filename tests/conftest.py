@@ -59,8 +59,10 @@ def _findings(session: pytest.Session) -> list[str]:
 
 
 def pytest_testnodedown(node: Any, error: Any) -> None:
-    """An xdist worker has finished: keep what it found, for the controller's report."""
-    node.config.stash.setdefault(_FROM_WORKERS, []).extend(node.workeroutput.get(_WORKER_KEY, []))
+    """An xdist worker has finished: keep what it found, for the controller's report. A worker that crashed
+    sent nothing (xdist reports the crash and the test it was running; an AttributeError here hid both)."""
+    sent = getattr(node, "workeroutput", {})
+    node.config.stash.setdefault(_FROM_WORKERS, []).extend(sent.get(_WORKER_KEY, []))
 
 
 _FROM_WORKERS = pytest.StashKey[list[str]]()

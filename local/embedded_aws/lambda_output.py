@@ -47,6 +47,13 @@ def _keep(text: str) -> bool:
     return chunks is not None
 
 
+# One writer at a time, whichever stream: CPython 3.11's TextIOWrapper is not safe for writes from several
+# threads at once (its flush lets the GIL go with its pending bytes half-handed over; python/cpython#118138),
+# and handlers print from the runtime's threads while the test's own thread prints too. Seen as a worker's
+# segmentation fault in TextIOWrapper.write under `make test`. Reentrant: a stream may print a warning.
+_WRITING = threading.RLock()
+
+
 class _Router:
     """``sys.stdout`` while handlers run: keeps what an invocation writes, and passes everything on to the
     stream it replaced (or the process's own, once that one is closed: a test's capture that has ended).
@@ -59,13 +66,14 @@ class _Router:
     def write(self, text: str) -> int:
         if _keep(text) and not _Echo.on:
             return len(text)
-        try:
-            return self.base.write(text)
-        except ValueError:  # closed
-            return sys.__stdout__.write(text) if sys.__stdout__ is not None else len(text)
+        with _WRITING:
+            try:
+                return self.base.write(text)
+            except ValueError:  # closed
+                return sys.__stdout__.write(text) if sys.__stdout__ is not None else len(text)
 
     def flush(self) -> None:
-        with suppress(ValueError):
+        with _WRITING, suppress(ValueError):
             self.base.flush()
 
     def isatty(self) -> bool:
@@ -83,10 +91,12 @@ class _CurrentStdout:
         current = sys.stdout
         if not isinstance(current, _Router):
             _keep(text)
-        return current.write(text)
+        with _WRITING:
+            return current.write(text)
 
     def flush(self) -> None:
-        sys.stdout.flush()
+        with _WRITING:
+            sys.stdout.flush()
 
 
 _LOGGER_STREAM = _CurrentStdout()
