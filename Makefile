@@ -4,6 +4,7 @@ SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 .DEFAULT_GOAL := help
 
+# The tools' environments (SAM CLI, checkov); the project's own runs on python3.12 (below).
 PY_BASE   ?= python3
 VENV      := .venv
 TOOLS     := .tools
@@ -19,11 +20,17 @@ export PYTHONDONTWRITEBYTECODE := 1
 
 # `sam build` needs a real python3.12 first on PATH (the pyenv shim fails unless told a version):
 # pyenv's newest 3.12, else its versions folder, else a python3.12 that is not a pyenv shim.
-# Override with `make build PY312_DIR=/path/to/bin`. Recursive (=): only `build` pays for the lookup.
+# Override with `make PY312_DIR=/path/to/bin ...`. Recursive (=): only the targets using it pay for the lookup.
 PY312_DIR = $(shell d=$$(pyenv prefix 3.12 2>/dev/null \
 	  || ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.12* 2>/dev/null | sort -V | tail -n1 || true); \
 	if [ -n "$$d" ] && [ -x "$$d/bin/python3.12" ]; then echo "$$d/bin"; \
 	else p=$$(type -P python3.12 || true); [[ -z "$$p" || "$$p" == */shims/* ]] || dirname "$$p"; fi)
+
+# The targets that need python3.12 (the project's environment, sam build) stop with this when there is none.
+NEED_PY312 = d="$(PY312_DIR)"; [ -n "$$d" ] && [ -x "$$d/python3.12" ] || { \
+	  echo "make $@: no python3.12 found (looked at 'pyenv prefix 3.12', \
+	$${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.12*, and PATH). The project runs on the Lambda runtime's Python: \
+	run 'pyenv install 3.12', or 'make $@ PY312_DIR=/dir/holding/python3.12'." >&2; exit 1; }
 
 .PHONY: help demo test unit bench openapi venv tools system-deps kubernetes lint typecheck layers \
 	sam-validate cfn-lint checkov build pytest diagrams clean aws-acceptance
@@ -32,8 +39,12 @@ PY312_DIR = $(shell d=$$(pyenv prefix 3.12 2>/dev/null \
 help: ## this list
 	@grep -E '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)/  make \1\t\2/' | expand -t 22
 
+# The tests run on the interpreter production runs, the Lambda runtime's Python 3.12 (a worker of theirs
+# crashed on 3.11 in garbage collection, with handlers setting context variables from many threads). --clear:
+# an environment made by an older Python is replaced, not patched.
 $(VENV)/.installed: requirements/project.txt pyproject.toml
-	$(PY_BASE) -m venv $(VENV)
+	@$(NEED_PY312)
+	"$(PY312_DIR)/python3.12" -m venv --clear $(VENV)
 	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements/project.txt 2>&1 | $(PIP_QUIET)
 	$(VENV)/bin/pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e . 2>&1 | $(PIP_QUIET)
 	$(PY) -c "import moto, boto3, aws_lambda_powertools, samtranslator, batch_on_eks_cli" 
@@ -89,10 +100,7 @@ checkov: tools ## checkov on template.yaml
 ARCHITECTURE ?= x86_64
 BUILD_DIR    ?= .aws-sam/build
 build: tools ## sam build (needs Python 3.12, the Lambda runtime); ARCHITECTURE=arm64 for Graviton
-	@d="$(PY312_DIR)"; [ -n "$$d" ] && [ -x "$$d/python3.12" ] || { \
-	  echo "make build: no python3.12 found (looked at 'pyenv prefix 3.12', \
-	$${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.12*, and PATH). sam build needs the Lambda runtime's Python: \
-	run 'pyenv install 3.12', or 'make build PY312_DIR=/dir/holding/python3.12'." >&2; exit 1; }
+	@$(NEED_PY312)
 	PATH="$(PY312_DIR):$$PATH" ARCHITECTURE="$(ARCHITECTURE)" $(SAM) build --template $(TEMPLATE) \
 	  --build-dir "$(BUILD_DIR)" --cache-dir ".aws-sam/cache-$(ARCHITECTURE)" \
 	  --parameter-overrides Architecture=$(ARCHITECTURE)

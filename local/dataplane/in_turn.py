@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable
-from typing import TypeVar
-
-T = TypeVar("T")
 
 
-def start_in_turn(
+def start_in_turn[T](
     items: Iterable[T], run: Callable[[T], None], threads: int, name: str
 ) -> list[threading.Thread]:
     """Start ``threads`` daemon threads that ``run`` each item once, in order; returns them started."""

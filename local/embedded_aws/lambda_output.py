@@ -21,8 +21,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-# Which invocation this thread runs: a thread-local, not a context variable (each handler has its thread;
-# CPython 3.11's context variables can crash in garbage collection, python/cpython#148891).
+# Which invocation this thread runs: a thread-local (each handler has its thread of the runtime).
 _CURRENT = threading.local()
 
 
@@ -47,10 +46,9 @@ def _keep(text: str) -> bool:
     return chunks is not None
 
 
-# One writer at a time, whichever stream: CPython 3.11's TextIOWrapper is not safe for writes from several
-# threads at once (its flush lets the GIL go with its pending bytes half-handed over; python/cpython#118138),
-# and handlers print from the runtime's threads while the test's own thread prints too. Seen as a worker's
-# segmentation fault in TextIOWrapper.write under `make test`. Reentrant: a stream may print a warning.
+# One writer at a time, whichever stream: handlers print from the runtime's threads while the test's own
+# thread prints too, and a TextIOWrapper's writes from several threads at once can interleave a line's halves
+# (python/cpython#118138). Reentrant: a stream may print a warning.
 _WRITING = threading.RLock()
 
 

@@ -10,19 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
 
 from batch_on_eks.environments.steps import StepEvent, StepResult, check_result
 from batch_on_eks.errors import ResourceFailed, ResourceNotOwned
 from batch_on_eks.models.environment_names import ENVIRONMENT_TAG
 from batch_on_eks.models.resources import AwsResource
 
-R = TypeVar("R", bound=AwsResource)
-
 _NOT_DELETABLE = ("CREATING", "UPDATING", "DELETING")
 
 
-def owned(found: R | None, environment: str, what: str) -> R | None:
+def owned[R: AwsResource](found: R | None, environment: str, what: str) -> R | None:
     """``found`` if it is this environment's (tagged so), None if it does not exist; otherwise refuse."""
     if found is not None and found.tags.get(ENVIRONMENT_TAG) != environment:
         raise ResourceNotOwned(

@@ -18,9 +18,8 @@ from dataclasses import MISSING, Field, fields
 from datetime import UTC, datetime
 from decimal import Decimal
 from enum import Enum
-from typing import Any, ClassVar, Self, TypeVar
+from typing import Any, ClassVar, Self
 
-T = TypeVar("T")
 Reader = Callable[[Any, str], Any]
 Writer = Callable[[Any], Any]
 
@@ -60,14 +59,14 @@ def _int(value: Any, where: str) -> int:
     raise ValueError(f"{where}: expected an integer, got {type(value).__name__} {value!r}")
 
 
-def _list(value: Any, where: str, item: Callable[[Any, str], T]) -> list[T]:
+def _list[T](value: Any, where: str, item: Callable[[Any, str], T]) -> list[T]:
     """A list (or tuple) whose items ``item`` reads."""
     if not isinstance(value, list | tuple):
         raise ValueError(f"{where}: expected a list, got {type(value).__name__}")
     return [item(element, f"{where}[{i}]") for i, element in enumerate(value)]
 
 
-def _dict(value: Any, where: str, item: Callable[[Any, str], T]) -> dict[str, T]:
+def _dict[T](value: Any, where: str, item: Callable[[Any, str], T]) -> dict[str, T]:
     """A string-keyed object whose values ``item`` reads."""
     data = _object(value, where)
     return {_str(key, where): item(v, f"{where}.{key}") for key, v in data.items()}
@@ -213,7 +212,6 @@ class JsonModel:
         return written
 
 
-M = TypeVar("M", bound=JsonModel)
 _RESOLVED: dict[tuple[str, str], Any] = {}
 
 
@@ -230,7 +228,7 @@ def _resolve(annotation: Any, module: str) -> Any:
     return _RESOLVED[key]
 
 
-def json_model(cls: type[M]) -> type[M]:
+def json_model[M: JsonModel](cls: type[M]) -> type[M]:
     """Sets up a ``JsonModel`` dataclass, once: resolves its annotations, and derives each field's JSON
     name, reader and writer. ``to_dict`` writes the fields in declaration order, except that those whose
     metadata say ``written_first`` come first."""
