@@ -20,7 +20,6 @@ runs there on AWS) that the tests of clusters made without add-ons rely on (docs
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
 import threading
@@ -29,6 +28,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import boto3
+from botocore.exceptions import ClientError
 
 from local.dataplane.network import NodeReach
 
@@ -193,8 +193,14 @@ class ContainerLogWriter:
             variables, f"{pod_name}_{namespace}_{container.name}-{container.container_id}.log"
         )
         logs = self._client()
-        with contextlib.suppress(logs.exceptions.ResourceAlreadyExistsException):
+        # By its code, not by `logs.exceptions`' class: botocore builds a client's exception classes on first
+        # use, not thread-safely, so jobs starting at once could each build their own, and one's except clause
+        # would miss the class another's call raised.
+        try:
             logs.create_log_group(logGroupName=group)
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ResourceAlreadyExistsException":
+                raise
         logs.create_log_stream(logGroupName=group, logStreamName=stream)
         base = {
             "kubernetes": {
