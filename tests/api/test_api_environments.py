@@ -98,6 +98,7 @@ def test_provision_while_another_execution_provisions_is_409_busy(
         ({"name": "doeks-x", "nodeGroup": {"minSize": 0}}, "nodeGroup.minSize", "greater than or equal to 1"),
         ({"name": "Doeks-X"}, "name", "lowercase"),
         ({"name": "doeks-x", "kubernetesVersion": "1.20"}, "kubernetesVersion", "AWS Batch supports"),
+        ({"name": "doeks-x", "jobPolicyArns": ["arn:aws:s3:::b"]}, "jobPolicyArns.0", "managed policy ARN"),
     ],
     ids=[
         "no-prefix",
@@ -107,6 +108,7 @@ def test_provision_while_another_execution_provisions_is_409_busy(
         "nested-out-of-range",
         "uppercase",
         "rule",
+        "job-policy",
     ],
 )
 def test_provision_refuses_bad_bodies_with_400_naming_the_field(

@@ -175,3 +175,79 @@ def test_an_explicit_deny_wins() -> None:
     decision = evaluate(documents, "batch:TerminateJob", "arn:aws:batch:r:a:job/1")
     assert not decision.allowed
     assert decision.denying == ("NoTerminate",)
+
+
+BOUNDARY = f"arn:aws:iam::{ACCOUNT}:policy/doeks-jobs/doeks-JobRoleBoundary"
+JOB_ROLES = f"arn:aws:iam::{ACCOUNT}:role/doeks-jobs/*"
+# The Kubernetes step's delegated role creation, as template.yaml grants it: CreateRole only with the
+# boundary, policies attached only to roles that have it.
+CREATE_JOB_ROLES = {
+    "Statement": [
+        {
+            "Sid": "CreateJobRolesWithTheBoundary",
+            "Effect": "Allow",
+            "Action": ["iam:CreateRole"],
+            "Resource": JOB_ROLES,
+            "Condition": {"StringEquals": {"iam:PermissionsBoundary": BOUNDARY}},
+        },
+        {
+            "Sid": "AttachToBoundedJobRoles",
+            "Effect": "Allow",
+            "Action": ["iam:AttachRolePolicy"],
+            "Resource": JOB_ROLES,
+            "Condition": {"StringEquals": {"iam:PermissionsBoundary": BOUNDARY}},
+        },
+    ]
+}
+
+
+def iam_call(operation: str, params: dict[str, Any]) -> RecordedCall:
+    return RecordedCall(
+        function_name="stack-KubernetesStepFunction",
+        logical_id="KubernetesStepFunction",
+        role_arn=f"arn:aws:iam::{ACCOUNT}:role/stack-KubernetesStepFunctionRole",
+        policies={"KubernetesStepFunctionRolePolicy0": json.dumps(CREATE_JOB_ROLES)},
+        service="iam",
+        iam_prefix="iam",
+        operation=operation,
+        params=params,
+        region=REGION,
+        account=ACCOUNT,
+    )
+
+
+def test_a_job_role_created_without_the_boundary_is_reported() -> None:
+    # Given a CreateRole of a job role (with its path) that names no permissions boundary
+    call = iam_call("CreateRole", {"RoleName": "doeks-a-job", "Path": "/doeks-jobs/"})
+    # When it is checked
+    found = violations([call])
+    # Then it is refused: the policy allows CreateRole only with the boundary, on the role's ARN with its path
+    assert [(v.action, v.resource) for v in found] == [
+        ("iam:CreateRole", f"arn:aws:iam::{ACCOUNT}:role/doeks-jobs/doeks-a-job")
+    ]
+
+
+def test_a_job_role_created_with_another_boundary_is_reported() -> None:
+    other = f"arn:aws:iam::{ACCOUNT}:policy/AdministratorAccess"
+    call = iam_call(
+        "CreateRole", {"RoleName": "doeks-a-job", "Path": "/doeks-jobs/", "PermissionsBoundary": other}
+    )
+    assert [v.action for v in violations([call])] == ["iam:CreateRole"]
+
+
+def test_a_job_role_created_with_the_boundary_and_its_policies_are_allowed() -> None:
+    # Given the role created with the boundary, then a policy attached to it by name
+    created = iam_call(
+        "CreateRole", {"RoleName": "doeks-a-job", "Path": "/doeks-jobs/", "PermissionsBoundary": BOUNDARY}
+    )
+    attached = iam_call(
+        "AttachRolePolicy",
+        {"RoleName": "doeks-a-job", "PolicyArn": "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"},
+    )
+    # Then both are allowed: the attach is on the role's ARN with its path, and the role has the boundary
+    assert violations([created, attached]) == []
+    # And an attach to a role the control plane did not create with the boundary is not
+    stray = iam_call(
+        "AttachRolePolicy", {"RoleName": "someone-else", "PolicyArn": "arn:aws:iam::aws:policy/X"}
+    )
+    assert [v.action for v in violations([created, stray])] == ["iam:AttachRolePolicy"]

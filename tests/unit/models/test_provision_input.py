@@ -84,3 +84,36 @@ def test_another_access_mode_is_refused_naming_the_field(mode: object) -> None:
     with pytest.raises(InvalidInput) as refused:
         ProvisionInput.parse({"name": "doeks-x", "accessMode": mode}, context=CONTEXT)
     assert [p["field"] for p in refused.value.problems] == ["accessMode"]
+
+
+@pytest.mark.parametrize(
+    "policy",
+    [
+        "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess",
+        "arn:aws:iam::aws:policy/service-role/AWSBatchServiceRole",
+        "arn:aws:iam::123456789012:policy/teams/data/read-results",
+        "arn:aws-cn:iam::123456789012:policy/read-results",
+    ],
+)
+def test_a_managed_policy_may_be_given_to_the_environments_jobs(policy: str) -> None:
+    parsed = ProvisionInput.parse({"name": "doeks-x", "jobPolicyArns": [policy]}, context=CONTEXT)
+    assert parsed.job_policy_arns == [policy]
+
+
+@pytest.mark.parametrize(
+    ("policies", "field", "rule"),
+    [
+        (["arn:aws:iam::123456789012:role/Admin"], "jobPolicyArns.0", "managed policy ARN"),
+        (["AmazonS3ReadOnlyAccess"], "jobPolicyArns.0", "managed policy ARN"),
+        (["arn:aws:s3:::bucket"], "jobPolicyArns.0", "managed policy ARN"),
+        (["arn:aws:iam::aws:policy/A", "arn:aws:iam::aws:policy/A"], "jobPolicyArns", "each policy once"),
+        ([f"arn:aws:iam::aws:policy/P{i}" for i in range(11)], "jobPolicyArns", "at most 10"),
+        ("arn:aws:iam::aws:policy/A", "jobPolicyArns", "list"),
+    ],
+    ids=["a-role", "a-name", "another-service", "twice", "too-many", "not-a-list"],
+)
+def test_other_job_policies_are_refused_naming_the_field(policies: object, field: str, rule: str) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        ProvisionInput.parse({"name": "doeks-x", "jobPolicyArns": policies}, context=CONTEXT)
+    assert [p["field"] for p in refused.value.problems] == [field]
+    assert rule in refused.value.problems[0]["rule"], refused.value.problems
