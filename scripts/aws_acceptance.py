@@ -36,6 +36,7 @@ from typing import Any
 
 import requests
 
+from batch_on_eks.models.environment_names import job_role_name
 from batch_on_eks.models.prices import EKS_STANDARD_SUPPORT, M5_LARGE, PRICES_AS_OF, REGION, usd
 
 CONFIRM_FLAG = "--confirm-billable-resources"
@@ -248,6 +249,13 @@ class Walkthrough:
         left += [
             f"log group {g['logGroupName']}"
             for g in logs.describe_log_groups(logGroupNamePrefix=prefix)["logGroups"]
+        ]
+        role = job_role_name(name)
+        left += [
+            f"job role {r['Path']}{r['RoleName']}"
+            for page in self.client("iam").get_paginator("list_roles").paginate()
+            for r in page["Roles"]
+            if r["RoleName"] == role and r["Path"].endswith("-jobs/")
         ]
         return left
 

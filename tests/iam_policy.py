@@ -214,13 +214,45 @@ def _eks(call: RecordedCall) -> list[tuple[str, str]]:
     return needed + [("iam:PassRole", str(role)) for role in passed if role]
 
 
-def _iam(call: RecordedCall) -> list[tuple[str, str]]:
+@dataclass(frozen=True)
+class RoleFacts:
+    """What IAM knows of a role when it authorizes a request that names it only by name: its path (in its
+    ARN) and its permissions boundary (the ``iam:PermissionsBoundary`` condition key)."""
+
+    path: str
+    boundary: str | None
+
+
+def roles_created(calls: Iterable[RecordedCall]) -> dict[tuple[str, str], RoleFacts]:
+    """(account, role name) -> the facts its CreateRole gave. A role not created by a recorded call is taken
+    to have path ``/`` and no boundary: a policy scoped to a path or a boundary then does not allow calls on
+    it, so the check errs on the side of reporting."""
+    return {
+        (call.account, str(call.params["RoleName"])): RoleFacts(
+            str(call.params.get("Path") or "/"), call.params.get("PermissionsBoundary")
+        )
+        for call in calls
+        if call.action == "iam:CreateRole"
+    }
+
+
+def _role(call: RecordedCall, roles: Mapping[tuple[str, str], RoleFacts]) -> RoleFacts:
+    if call.operation == "CreateRole":
+        return RoleFacts(str(call.params.get("Path") or "/"), call.params.get("PermissionsBoundary"))
+    return roles.get((call.account, str(call.params["RoleName"])), RoleFacts("/", None))
+
+
+def _iam(call: RecordedCall, roles: Mapping[tuple[str, str], RoleFacts]) -> list[tuple[str, str]]:
     params = call.params
     if call.operation == "CreateServiceLinkedRole":
         service = str(params["AWSServiceName"])
         return [(call.action, f"arn:aws:iam::{call.account}:role/aws-service-role/{service}/*")]
-    if "RoleName" in params:  # IAM is global: its ARNs have no region
-        return [(call.action, f"arn:aws:iam::{call.account}:role/{params['RoleName']}")]
+    if "RoleName" in params:  # IAM is global: its ARNs have no region; a role's ARN has its path
+        arn = f"arn:aws:iam::{call.account}:role{_role(call, roles).path}{params['RoleName']}"
+        needed = [(call.action, arn)]
+        if call.operation == "CreateRole" and params.get("Tags"):
+            needed.append(("iam:TagRole", arn))  # tagging on creation is authorized as TagRole too
+        return needed
     return [(call.action, "*")]
 
 
@@ -290,12 +322,11 @@ def _cloudformation(call: RecordedCall) -> list[tuple[str, str]]:
     return [(call.action, arn)]
 
 
-_BY_SERVICE = {
+_BY_SERVICE: dict[str, Any] = {
     "cloudformation": _cloudformation,
     "dynamodb": _dynamodb,
     "batch": _batch,
     "eks": _eks,
-    "iam": _iam,
     "logs": _logs,
     "states": _states,
     "sqs": _sqs,
@@ -305,9 +336,33 @@ _BY_SERVICE = {
 }
 
 
-def request_context(call: RecordedCall, action: str, resource: str) -> dict[str, str]:
-    """The condition keys IAM would see for one (action, resource) of a call, where the policies use them."""
+# The actions whose request carries the role's permissions boundary as ``iam:PermissionsBoundary`` (the
+# Service Authorization Reference's condition keys for IAM): CreateRole the one it asks for, the others the
+# role's own.
+_BOUNDARY_ACTIONS = frozenset(
+    {
+        "iam:CreateRole",
+        "iam:AttachRolePolicy",
+        "iam:DetachRolePolicy",
+        "iam:PutRolePolicy",
+        "iam:DeleteRolePolicy",
+        "iam:PutRolePermissionsBoundary",
+        "iam:DeleteRolePermissionsBoundary",
+    }
+)
+
+
+def request_context(
+    call: RecordedCall,
+    action: str,
+    resource: str,
+    roles: Mapping[tuple[str, str], RoleFacts] | None = None,
+) -> dict[str, str]:
+    """The condition keys IAM would see for one (action, resource) of a call, where the policies use them.
+    ``iam:PermissionsBoundary`` is the empty string for a role without one: a StringEquals on it fails."""
     params = call.params
+    if action in _BOUNDARY_ACTIONS and call.iam_prefix == "iam" and "RoleName" in params:
+        return {"iam:PermissionsBoundary": _role(call, roles or {}).boundary or ""}
     if action == "iam:PassRole" and call.iam_prefix == "eks":
         pod_roles = {a.get("roleArn") for a in params.get("podIdentityAssociations") or []}
         if call.operation == "CreatePodIdentityAssociation":  # the role goes to EKS Pod Identity
@@ -319,9 +374,14 @@ def request_context(call: RecordedCall, action: str, resource: str) -> dict[str,
     return {}
 
 
-def required_permissions(call: RecordedCall) -> list[tuple[str, str]]:
-    """The (IAM action, resource ARN) pairs a call needs. An unmapped service is checked against "*",
-    which only a ``Resource: "*"`` statement allows: map it here before narrowing its policy."""
+def required_permissions(
+    call: RecordedCall, roles: Mapping[tuple[str, str], RoleFacts] | None = None
+) -> list[tuple[str, str]]:
+    """The (IAM action, resource ARN) pairs a call needs (``roles``: what :func:`roles_created` found, for
+    the path of a role named by name). An unmapped service is checked against "*", which only a
+    ``Resource: "*"`` statement allows: map it here before narrowing its policy."""
+    if call.iam_prefix == "iam":
+        return _iam(call, roles or {})
     mapper = _BY_SERVICE.get(call.iam_prefix)
     return mapper(call) if mapper is not None else [(call.action, "*")]
 
@@ -351,14 +411,16 @@ ALWAYS_ALLOWED = frozenset({"sts:GetCallerIdentity"})
 def violations(calls: Iterable[RecordedCall]) -> list[Violation]:
     """Each distinct (function, action, resource) that the function's policies do not allow."""
     found: dict[tuple[str, str, str], Violation] = {}
+    calls = list(calls)
+    roles = roles_created(calls)
     for call in calls:
         documents = list(call.policies.values())
         function = call.logical_id or call.function_name
-        for action, resource in required_permissions(call):
+        for action, resource in required_permissions(call, roles):
             key = (function, action, resource)
             if key in found or action in ALWAYS_ALLOWED:
                 continue
-            decision = evaluate(documents, action, resource, request_context(call, action, resource))
+            decision = evaluate(documents, action, resource, request_context(call, action, resource, roles))
             if not decision.allowed:
                 sids = tuple(
                     str(statement.get("Sid", f"{name}#{index}"))

@@ -51,13 +51,16 @@ class Credentials:
 
 @dataclass(frozen=True)
 class PodCredentials:
-    """What answers a pod: its pod identity (None: its service account has no association) with the pod's
-    ``token``; the node's role through the metadata service (None: the pod cannot reach it)."""
+    """What answers a pod: its pod identity (None: its service account has no association, or its role
+    refused it) with the pod's ``token``; the node's role through the metadata service (None: the pod cannot
+    reach it). ``associated``: the service account has an association, so EKS's webhook gives the pod the
+    agent's variables even when the role refused it (then the agent has nothing to answer)."""
 
     pod_identity: Credentials | None
     token: str
     node: Credentials | None
     node_role: str
+    associated: bool = False
 
     def launcher_lines(self) -> list[str]:
         lines = []
@@ -69,7 +72,7 @@ class PodCredentials:
 
     def env(self) -> dict[str, str]:
         """The variables EKS's Pod Identity webhook gives the pod's containers."""
-        if self.pod_identity is None:
+        if self.pod_identity is None and not self.associated:
             return {}
         return {
             "AWS_CONTAINER_CREDENTIALS_FULL_URI": AGENT_URI,

@@ -258,7 +258,7 @@ def _command(
     resolv_conf = scratch / "resolv.conf"
     resolv_conf.write_text(dns.resolv_conf())
     token = None
-    if identity is not None and identity.pod_identity is not None:
+    if identity is not None and identity.env():
         token = scratch / "pod-identity-token"
         token.write_text(identity.token)
         env = {**env, **identity.env()}

@@ -3,15 +3,21 @@ nothing (the blueprint's ``cleanup.sh`` asked the reader to check the CloudWatch
 
 from __future__ import annotations
 
+import re
+
 from local.embedded_aws.server import EmbeddedAws
 
 CONTAINER_INSIGHTS_PREFIX = "/aws/containerinsights/"
+# The environments' job roles' path, /<ResourcePrefix>-jobs/ (environment_names.job_role_path), of any stack.
+JOB_ROLE_PATH = re.compile(r"/[a-z][a-z0-9]{1,15}-jobs/")
 
 
 def inventory(aws: EmbeddedAws) -> dict[str, list[str]]:
     """EKS clusters, node groups, add-ons and the security groups EKS made for clusters; Batch compute
-    environments, job queues, ACTIVE job definitions; Container Insights log groups. Each as sorted names."""
+    environments, job queues, ACTIVE job definitions; Container Insights log groups; the environments' job
+    roles (path and name). Each as sorted names."""
     eks, batch, logs, ec2 = (aws.client(service) for service in ("eks", "batch", "logs", "ec2"))
+    roles = [r for page in aws.client("iam").get_paginator("list_roles").paginate() for r in page["Roles"]]
     clusters = sorted(eks.list_clusters()["clusters"])
     groups = logs.describe_log_groups(logGroupNamePrefix=CONTAINER_INSIGHTS_PREFIX)["logGroups"]
     return {
@@ -36,4 +42,7 @@ def inventory(aws: EmbeddedAws) -> dict[str, list[str]]:
             for d in batch.describe_job_definitions(status="ACTIVE")["jobDefinitions"]
         ),
         "Container Insights log groups": sorted(g["logGroupName"] for g in groups),
+        "job roles": sorted(
+            f"{r['Path']}{r['RoleName']}" for r in roles if JOB_ROLE_PATH.fullmatch(r["Path"])
+        ),
     }

@@ -2,7 +2,10 @@
 the embedded AWS's own records:
 
 - its pod identity: the EKS Pod Identity association of its namespace and service account
-  (:mod:`.moto_gaps.eks_pod_identity`), whose role the embedded STS assumes for it (a session per attempt);
+  (:mod:`.moto_gaps.eks_pod_identity`), whose role EKS Auth assumes for it where the role's trust policy
+  allows this pod (:mod:`.moto_gaps.eks_auth`; a session per attempt). A role that does not trust it leaves
+  the pod with the agent's variables but no credentials: its request to the agent fails (on AWS the agent
+  answers EKS Auth's AccessDeniedException; the outcome, no credentials, is the same);
 - the node's role through the metadata service, only when its answer can reach the pod: on the host network,
   or off it when the compute environment's launch template lets a token travel two hops or more
   (``MetadataOptions.HttpPutResponseHopLimit``; a launch template's hop limit wins over the AMI's). Without a
@@ -25,7 +28,7 @@ from moto.sts.models import sts_backends
 from moto.utilities.utils import get_partition
 
 from local.dataplane.pod_identity import Credentials, PodCredentials
-from local.embedded_aws.moto_gaps.eks_pod_identity import associations
+from local.embedded_aws.moto_gaps.eks_auth import PodIdentityRefused, assume_role_for_pod_identity
 
 ASSUMED_HOP_LIMIT = 2
 SESSION_SECONDS = 3600
@@ -52,17 +55,19 @@ class EmbeddedPodCredentials:
         )
         if cluster is None or environment is None:
             return None
-        pod_identity = None
-        for association in associations(cluster).values():
-            if (association.namespace, association.service_account) == (namespace, service_account):
-                pod_identity = self._session(
-                    association.role_arn, f"eks-{cluster.name}-{uuid.uuid4().hex[:8]}"
-                )
+        refused = False
+        try:
+            pod_identity = assume_role_for_pod_identity(
+                self.account, self.region, cluster.name, namespace, service_account
+            )
+        except PodIdentityRefused:
+            pod_identity, refused = None, True
         node_role = self._instance_role(environment)
         reaches = host_network or self._hop_limit(environment) >= 2
         node = self._session(node_role, f"i-{uuid.uuid4().hex[:17]}") if reaches and node_role else None
         return PodCredentials(
             pod_identity=pod_identity,
+            associated=pod_identity is not None or refused,
             token=uuid.uuid4().hex,
             node=node,
             node_role=(node_role or "").rsplit("/", 1)[-1],

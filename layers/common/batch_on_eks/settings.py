@@ -115,7 +115,7 @@ _PROVISIONING_VARIABLES = {
     "batch_instance_profile_arn": "BATCH_INSTANCE_PROFILE_ARN",
     "ebs_csi_driver_role_arn": "EBS_CSI_DRIVER_ROLE_ARN",
     "cloudwatch_observability_role_arn": "CLOUDWATCH_OBSERVABILITY_ROLE_ARN",
-    "job_role_arn": "JOB_ROLE_ARN",
+    "job_role_boundary_arn": "JOB_ROLE_BOUNDARY_ARN",
     "batch_launch_template_id": "BATCH_LAUNCH_TEMPLATE_ID",
     "kubernetes_step_role_arn": "KUBERNETES_STEP_ROLE_ARN",
     "private_subnet_ids": "PRIVATE_SUBNET_IDS",
@@ -135,7 +135,8 @@ class ProvisioningSettings:
     batch_instance_profile_arn: str
     ebs_csi_driver_role_arn: str
     cloudwatch_observability_role_arn: str
-    job_role_arn: str
+    # The permissions boundary every environment's job role is created with (environments/job_roles.py).
+    job_role_boundary_arn: str
     batch_launch_template_id: str
     kubernetes_step_role_arn: str
     private_subnet_ids: tuple[str, ...]

@@ -1,4 +1,4 @@
-"""IAM roles (inline policies, managed policies) and instance profiles.
+"""IAM roles (inline policies, managed policies), customer managed policies and instance profiles.
 
 AWS's own managed policies exist in every account, but moto 5 loads them only when told to (all ~1,600, at
 every reset of its backends): a managed policy a role attaches that moto has not loaded is installed from
@@ -28,7 +28,25 @@ def _bundled_aws_managed_policies() -> dict[str, Any]:
 
 class IamResources(ResourceTypes):
     def creators(self) -> dict[str, Creator]:
-        return {"AWS::IAM::Role": self.role, "AWS::IAM::InstanceProfile": self.instance_profile}
+        return {
+            "AWS::IAM::Role": self.role,
+            "AWS::IAM::ManagedPolicy": self.managed_policy,
+            "AWS::IAM::InstanceProfile": self.instance_profile,
+        }
+
+    def managed_policy(self, stack: Stack, logical_id: str, props: dict[str, Any]) -> DeployedResource:
+        """A customer managed policy: its ``Ref`` is its ARN, as CloudFormation's is."""
+        iam = self.api.client("iam")
+        name = stack.physical_name(logical_id, props.get("ManagedPolicyName"), limit=128)
+        policy = iam.create_policy(
+            PolicyName=name,
+            Path=props.get("Path", "/"),
+            PolicyDocument=json.dumps(props["PolicyDocument"]),
+            **({"Description": props["Description"]} if "Description" in props else {}),
+        )["Policy"]
+        return DeployedResource(
+            logical_id, "AWS::IAM::ManagedPolicy", policy["Arn"], {"PolicyArn": policy["Arn"]}
+        )
 
     def role(self, stack: Stack, logical_id: str, props: dict[str, Any]) -> DeployedResource:
         iam = self.api.client("iam")

@@ -23,6 +23,8 @@ update, delete, tags); Batch compute environments, job queues and job definition
 - :mod:`.dynamodb_concurrency`: one request at a time, so a read never fails on a write under way;
 - :mod:`.presigned_requests`: query-string-signed requests (the STS URL inside an EKS token);
 - :mod:`.iam_service_linked_roles`: Batch's and EKS's service-linked roles named as AWS names them;
+- :mod:`.eks_auth`: EKS Auth's AssumeRoleForPodIdentity, with the role's trust policy evaluated (used by the
+  data plane's credential endpoints, not a route of the server);
 - :mod:`.request_validation`: EKS and Batch requests checked against botocore's model;
 - :mod:`.cloudwatch_dashboards`: PutDashboard refuses a name or a body AWS refuses.
 

@@ -40,6 +40,13 @@ PRINCIPAL_ARN = re.compile(
     r"arn:aws(?:-[a-z]+)*:iam::\d{12}:(?:role|user)/(?:[\w+=,.@-]+/)*[\w+=,.@-]{1,128}"
 )
 
+# A managed policy: AWS's (account "aws") or a customer's, with its path
+# (https://docs.aws.amazon.com/IAM/latest/APIReference/API_AttachRolePolicy.html, PolicyArn).
+POLICY_ARN = re.compile(r"arn:aws(?:-[a-z]+)*:iam::(?:aws|\d{12}):policy/(?:[\w+=,.@-]+/)*[\w+=,.@-]{1,128}")
+# IAM's default quota of managed policies attached to one role ("IAM and AWS STS quotas"); raisable to 20,
+# but a provisioning that fails half-way on the quota is worse than a clear refusal up front.
+MAX_JOB_POLICIES = 10
+
 
 def _rfc1123_label(value: str) -> str:
     if not _LABEL.fullmatch(value):
@@ -67,6 +74,15 @@ def _principal_arn(value: str) -> str:
     return value
 
 
+def _policy_arn(value: str) -> str:
+    if not POLICY_ARN.fullmatch(value):
+        raise ValueError(
+            "a managed policy ARN, arn:aws:iam::aws:policy/<name> (AWS's) or "
+            f"arn:aws:iam::<account>:policy/<path/><name> (got {value!r})"
+        )
+    return value
+
+
 def _batch_instance_type(value: str) -> str:
     if not _BATCH_INSTANCE_TYPE.fullmatch(value):
         raise ValueError(f"an EC2 instance type or family, or 'optimal' (got {value!r})")
@@ -77,6 +93,7 @@ Namespace = Annotated[str, AfterValidator(_rfc1123_label)]
 InstanceType = Annotated[str, AfterValidator(_instance_type)]
 BatchInstanceType = Annotated[str, AfterValidator(_batch_instance_type)]
 PrincipalArn = Annotated[str, AfterValidator(_principal_arn)]
+PolicyArn = Annotated[str, AfterValidator(_policy_arn)]
 
 
 class NodeGroupInput(CamelCaseModel):
@@ -156,6 +173,14 @@ class ProvisionInput(EnvironmentRef):
         "cluster whose aws-auth maps Batch's roles) or batch-access-entry (an API cluster, Batch's own "
         "EKS access entry and an EC2_LINUX entry for its instance role; nothing reads or writes aws-auth).",
     )
+    job_policy_arns: list[PolicyArn] = Field(
+        default_factory=list,
+        max_length=MAX_JOB_POLICIES,
+        description="Managed policies attached to the environment's job role (<name>-job, under the "
+        f"/<ResourcePrefix>-jobs/ path), at most {MAX_JOB_POLICIES} (IAM's default per role); what they "
+        "grant is capped by the stack's JobRoleBoundary. Provisioning again attaches new ones and detaches "
+        "none.",
+    )
     node_group: NodeGroupInput = Field(default_factory=NodeGroupInput)
     max_vcpus: int = Field(default=256, ge=1, le=100_000, description="Each compute environment's maximum.")
     instance_types: list[BatchInstanceType] = Field(default_factory=lambda: ["optimal"], min_length=1)
@@ -180,6 +205,14 @@ class ProvisionInput(EnvironmentRef):
         if repeated:
             raise ValueError(f"each principal once (repeated: {', '.join(repeated)})")
         return principals
+
+    @field_validator("job_policy_arns")
+    @classmethod
+    def _each_policy_once(cls, policies: list[str]) -> list[str]:
+        repeated = sorted({p for p in policies if policies.count(p) > 1})
+        if repeated:
+            raise ValueError(f"each policy once (repeated: {', '.join(repeated)})")
+        return policies
 
     @field_validator("log_retention_days")
     @classmethod

@@ -3,6 +3,7 @@ provision and teardown steps alike, so that teardown finds exactly what provisio
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 # On every resource the control plane creates for an environment: teardown touches only what carries it.
@@ -66,3 +67,25 @@ def log_group_names(environment: str) -> list[str]:
 
 def environment_tags(environment: str) -> dict[str, str]:
     return {ENVIRONMENT_TAG: environment}
+
+
+# IAM's limit on a role's name; an environment's name may have 100 characters (EKS's limit on a cluster's).
+ROLE_NAME_LIMIT = 64
+_JOB_ROLE_SUFFIX = "-job"
+
+
+def job_role_name(environment: str) -> str:
+    """The environment's job role: ``<environment>-job``, or, where that passes IAM's 64 characters, the
+    name's beginning, 8 hex digits of its SHA-256 and ``-job``: the hash keeps two long names that share a
+    beginning apart, and the same name always gives the same role (a retried step and teardown find it)."""
+    whole = f"{environment}{_JOB_ROLE_SUFFIX}"
+    if len(whole) <= ROLE_NAME_LIMIT:
+        return whole
+    digest = hashlib.sha256(environment.encode()).hexdigest()[:8]
+    keep = ROLE_NAME_LIMIT - len(digest) - 1 - len(_JOB_ROLE_SUFFIX)
+    return f"{environment[:keep].rstrip('-')}-{digest}{_JOB_ROLE_SUFFIX}"
+
+
+def job_role_path(resource_prefix: str) -> str:
+    """The IAM path of the stack's job roles: what the control plane's IAM rights on them are scoped to."""
+    return f"/{resource_prefix}-jobs/"
