@@ -301,7 +301,9 @@ def test_a_pod_associated_with_another_environments_role_gets_no_credentials(wor
         )
 
 
-def test_teardown_deletes_the_environments_job_role_with_its_policies(world: ProvisionWorld) -> None:
+def test_provisioning_again_keeps_the_role_and_teardown_deletes_it_with_its_policies(
+    world: ProvisionWorld,
+) -> None:
     # Given a third environment with a policy of the user's, and an inline policy the user added afterwards
     name = "doeks-identity-gone"
     before = world.inventory()
@@ -309,6 +311,15 @@ def test_teardown_deletes_the_environments_job_role_with_its_policies(world: Pro
     policy = iam.create_policy(PolicyName="gone-results", PolicyDocument=json.dumps(READ_RESULTS))["Policy"]
     described = world.run("provision", {"name": name, "jobPolicyArns": [policy["Arn"]]})
     assert described["status"] == "SUCCEEDED", described.get("cause")
+    role_arn = job_role(world, name)["Arn"]
+    # When it is provisioned again (its role is there: a retried step) with one more policy
+    more = iam.create_policy(PolicyName="more-results", PolicyDocument=json.dumps(READ_RESULTS))["Policy"]
+    described = world.run("provision", {"name": name, "jobPolicyArns": [policy["Arn"], more["Arn"]]})
+    assert described["status"] == "SUCCEEDED", described.get("cause")
+    # Then it keeps the same role, now with both policies
+    assert job_role(world, name)["Arn"] == role_arn
+    attached = iam.list_attached_role_policies(RoleName=f"{name}-job")["AttachedPolicies"]
+    assert sorted(p["PolicyName"] for p in attached) == ["gone-results", "more-results"]
     iam.put_role_policy(RoleName=f"{name}-job", PolicyName="added", PolicyDocument=json.dumps(READ_RESULTS))
     # Then the inventory lists its job role
     assert f"{JOB_ROLE_PATH}{name}-job" in world.inventory()["job roles"]
@@ -319,7 +330,8 @@ def test_teardown_deletes_the_environments_job_role_with_its_policies(world: Pro
     with pytest.raises(ClientError) as gone:
         iam.get_role(RoleName=f"{name}-job")
     assert gone.value.response["Error"]["Code"] == "NoSuchEntity"
-    assert iam.get_policy(PolicyArn=policy["Arn"])["Policy"]["AttachmentCount"] == 0
+    for kept in (policy, more):
+        assert iam.get_policy(PolicyArn=kept["Arn"])["Policy"]["AttachmentCount"] == 0
     # And nothing of it is left
     assert world.inventory() == before
 
@@ -339,3 +351,26 @@ def test_switching_an_environments_access_mode_is_refused_and_changes_nothing(wo
     assert world.inventory() == before
     # And the environment is still READY (no rollback tore it down)
     assert (world.environment(NAME) or {}).get("status") == "READY"
+
+
+def test_a_job_policy_iam_does_not_have_fails_provisioning_naming_it_and_rolls_back(
+    world: ProvisionWorld,
+) -> None:
+    # Given a well-formed ARN of a policy that does not exist
+    name = "doeks-identity-nopolicy"
+    before = world.inventory()
+    missing = f"arn:aws:iam::{world.aws.account}:policy/not-there"
+    # When an environment is provisioned with it
+    described = world.run("provision", {"name": name, "jobPolicyArns": [missing]})
+    # Then provisioning fails on the input, naming the field's item, and the rollback leaves nothing
+    assert (described["status"], described["error"]) == ("FAILED", "InvalidInput"), described
+    cause = failure_cause(described)
+    assert cause["step"] == "grantBatchAccess"
+    (problem,) = cause["reason"]["problems"]
+    assert problem["field"] == "jobPolicyArns.0"
+    assert missing in problem["rule"]
+    record = world.environment(name) or {}
+    assert record.get("rollbackExecutionArn"), record
+    rollback = world.aws.wait_for_execution(str(record["rollbackExecutionArn"]), 180)
+    assert rollback["status"] == "SUCCEEDED", rollback.get("cause")
+    assert world.inventory() == before
