@@ -23,6 +23,7 @@ update, delete, tags); Batch compute environments, job queues and job definition
 - :mod:`.dynamodb_concurrency`: one request at a time, so a read never fails on a write under way;
 - :mod:`.presigned_requests`: query-string-signed requests (the STS URL inside an EKS token);
 - :mod:`.iam_service_linked_roles`: Batch's and EKS's service-linked roles named as AWS names them;
+- :mod:`.iam_policy_attachments`: attaching a managed policy already attached changes nothing;
 - :mod:`.eks_auth`: EKS Auth's AssumeRoleForPodIdentity, with the role's trust policy evaluated (used by the
   data plane's credential endpoints, not a route of the server);
 - :mod:`.request_validation`: EKS and Batch requests checked against botocore's model;
@@ -51,6 +52,7 @@ from local.embedded_aws.moto_gaps import (
     eks_lifecycle,
     eks_pod_identity,
     eks_versions,
+    iam_policy_attachments,
     iam_service_linked_roles,
     presigned_requests,
     request_validation,
@@ -87,6 +89,7 @@ def install() -> None:
         dynamodb_concurrency.install()
         presigned_requests.install()
         iam_service_linked_roles.install()
+        iam_policy_attachments.install()
         request_validation.install()
         cloudwatch_dashboards.install()
         _installed = True
