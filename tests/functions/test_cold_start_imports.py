@@ -42,7 +42,7 @@ import json, sys
 import app
 ours = [m for name, m in list(sys.modules.items()) if name.startswith("batch_on_eks.")]
 classes = {
-    f"{m.__name__}.{n}" for m in ours for n, v in vars(m).items() if getattr(v, "__module__", "") == m.__name__
+    f"{m.__name__}.{n}" for m in ours for n, v in vars(m).items() if getattr(v, "__module__", 0) == m.__name__
 }
 print(json.dumps([sorted(sys.modules), sorted(classes)]))
 """
