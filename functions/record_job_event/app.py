@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from batch_on_eks.models.job_event import BatchJobStateChangeEvent
+from batch_on_eks.models.job_state_change import BatchJobStateChangeEvent
 from batch_on_eks.observability import logger
 from batch_on_eks.runs.job_events import record_job_event
 from batch_on_eks.settings import load_settings

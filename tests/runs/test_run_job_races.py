@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from batch_on_eks.aws.job_records import job_key
 from batch_on_eks.aws.runs_table import RunStore
-from batch_on_eks.models.job_event import BatchJobStateChangeEvent
+from batch_on_eks.models.job_state_change import BatchJobStateChangeEvent
 from batch_on_eks.models.job_status import JobStatus, is_newer
 from batch_on_eks.models.run import Run
 from batch_on_eks.runs.job_events import record_job_event

@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from batch_on_eks.models.job_event import BatchJobDetail, BatchJobStateChangeEvent, PodLocation
+from batch_on_eks.models.job_event import BatchJobDetail, PodLocation
+from batch_on_eks.models.job_state_change import BatchJobStateChangeEvent
 from batch_on_eks.models.job_status import JobStatus
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"

@@ -41,7 +41,7 @@ _SUMMARY_FIELDS = ("name", "status", "namespace", "clusterArn", "executionArn")
 
 
 def _record(item: dict[str, Any] | None) -> Environment | None:
-    return Environment.model_validate(plain(item)) if item else None
+    return Environment.from_dict(plain(item)) if item else None
 
 
 def _summary(item: dict[str, Any]) -> EnvironmentSummary:

@@ -10,18 +10,19 @@ from batch_on_eks.models.environment import Environment
 from batch_on_eks.models.page import Page
 from batch_on_eks.settings import Settings
 
-# What reading an environment shows: the record less the workflows' own bookkeeping (resources).
+# What reading an environment shows (by JSON name): the record less the workflows' own bookkeeping
+# (resources) and its claim's time.
 _SHOWN = {
     "name",
     "status",
     "namespace",
-    "execution_arn",
-    "cluster_arn",
-    "job_queues",
+    "executionArn",
+    "clusterArn",
+    "jobQueues",
     "outputs",
     "failure",
     "timeline",
-    "rollback_execution_arn",
+    "rollbackExecutionArn",
 }
 
 
@@ -34,8 +35,10 @@ def find_environment(name: str, settings: Settings) -> Environment:
 
 
 def environment_status(name: str, settings: Settings) -> dict[str, Any]:
-    """The environment as its record has it: status, timeline, outputs, failure. EnvironmentNotFound."""
-    return find_environment(name, settings).model_dump(mode="json", by_alias=True, include=_SHOWN)
+    """The environment as its record has it: status, timeline, outputs, failure (those it has: no None
+    values). EnvironmentNotFound."""
+    written = find_environment(name, settings).to_dict()
+    return {key: value for key, value in written.items() if key in _SHOWN}
 
 
 def environments_page(limit: int, next_token: str | None, settings: Settings) -> Page[dict[str, Any]]:

@@ -1,14 +1,15 @@
 """A Batch-on-EKS environment as the environments table keeps it (the provision and teardown workflows write
-it; runs, the API and the stack's teardown read it)."""
+it; runs, the API and the stack's teardown read it).
+
+A plain dataclass (:mod:`.json_model`), not pydantic: every run's Validate step reads it."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from pydantic import ConfigDict, Field
-
-from batch_on_eks.models.camel_case import CamelCaseModel
+from batch_on_eks.models.json_model import JsonModel, json_model
 
 
 class EnvironmentStatus(StrEnum):
@@ -23,8 +24,10 @@ class EnvironmentStatus(StrEnum):
 HELD = (EnvironmentStatus.PROVISIONING, EnvironmentStatus.DELETING)
 
 
-class Environment(CamelCaseModel):
-    model_config = ConfigDict(extra="ignore")
+@json_model
+@dataclass
+class Environment(JsonModel):
+    """Read from the table's item by its camelCase names (or its Python names); unknown ones ignored."""
 
     name: str  # also the EKS cluster's name
     status: EnvironmentStatus
@@ -43,7 +46,7 @@ class Environment(CamelCaseModel):
     timeline: list[dict[str, Any]] | None = None
     rollback_execution_arn: str | None = None
     # The workflows' own bookkeeping: what each step made (names, ARNs, the Kubernetes objects written).
-    resources: dict[str, Any] = Field(default_factory=dict)
+    resources: dict[str, Any] = field(default_factory=dict)
 
     def queue_arn(self, name_or_arn: str) -> str | None:
         """The ARN of this environment's queue ``name_or_arn`` (a name or an ARN); None if not one of ours."""

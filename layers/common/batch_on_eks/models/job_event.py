@@ -6,13 +6,14 @@ field and every time is optional, and ``needs_describe()`` tells the caller when
 The same ``BatchJobDetail`` therefore also parses a DescribeJobs job (after its datetimes are made JSON).
 
 Plain dataclasses (:mod:`.json_model`), not pydantic: the job-events and submit-and-wait functions are on
-every run's hot path.
+every run's hot path. The event's EventBridge envelope is in :mod:`.job_state_change`: only the job-events
+function reads it, and every hot-path function imports this module (a dataclass costs a cold start about
+0.9% of a bare ``import boto3``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any, NamedTuple
 
 from batch_on_eks.models.job_status import JobStatus
@@ -205,31 +206,3 @@ class BatchJobDetail(JsonModel):
             return False
         pod = self.current_pod()
         return pod is None or pod.node_name is None or self.exit_code(container_name) is None
-
-
-@json_model
-@dataclass(frozen=True, kw_only=True)
-class EventBridgeEnvelope(JsonModel):
-    """The envelope EventBridge delivers to a target (the fields of Powertools' ``EventBridgeModel``).
-
-    Declared here rather than imported from Powertools' parser: importing the parser package loads every
-    envelope it knows (SQS, Kinesis, API Gateway, ...), about 0.1 s on the job-events function's cold start.
-    """
-
-    version: str
-    id: str
-    source: str
-    account: str
-    time: datetime
-    region: str
-    resources: list[str]
-    detail_type: str = field(metadata={"json": "detail-type"})
-    replay_name: str | None = field(default=None, metadata={"json": "replay-name"})
-
-
-@json_model
-@dataclass(frozen=True, kw_only=True)
-class BatchJobStateChangeEvent(EventBridgeEnvelope):
-    """The EventBridge envelope (``source: aws.batch``, ``detail-type: Batch Job State Change``)."""
-
-    detail: BatchJobDetail

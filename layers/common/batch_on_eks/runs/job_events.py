@@ -12,7 +12,8 @@ from datetime import datetime
 
 from batch_on_eks.aws.array_children import ArrayChildrenStore
 from batch_on_eks.aws.runs_table import RunStore
-from batch_on_eks.models.job_event import BatchJobDetail, BatchJobStateChangeEvent
+from batch_on_eks.models.job_event import BatchJobDetail
+from batch_on_eks.models.job_state_change import BatchJobStateChangeEvent
 from batch_on_eks.observability import about_run, emit
 from batch_on_eks.runs.waiting_task import finish_if_done
 from batch_on_eks.settings import Settings

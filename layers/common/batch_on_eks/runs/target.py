@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from batch_on_eks.aws.environments_table import EnvironmentStore
 from batch_on_eks.errors import EnvironmentNotFound, EnvironmentNotReady, InvalidInput
 from batch_on_eks.models.environment import Environment, EnvironmentStatus
-from batch_on_eks.models.run_input import RunJobInput
+from batch_on_eks.models.run_input_reader import RunInput
 
 ON_DEMAND = "onDemand"
 
@@ -21,7 +21,7 @@ class Target:
     namespace: str  # the Batch namespace: where the job's pod runs
 
 
-def environment_name(run_input: RunJobInput) -> tuple[str, str]:
+def environment_name(run_input: RunInput) -> tuple[str, str]:
     """The environment a run asks for and the field that names it (a queue's name says it otherwise:
     queues are named ``<environment>-JQ1_<kind>``)."""
     if run_input.environment is not None:
@@ -30,7 +30,7 @@ def environment_name(run_input: RunJobInput) -> tuple[str, str]:
     return run_input.job_queue.rsplit("/", 1)[-1].rsplit("-", 1)[0], "jobQueue"
 
 
-def find_target(run_input: RunJobInput, resource_prefix: str, store: EnvironmentStore) -> Target:
+def find_target(run_input: RunInput, resource_prefix: str, store: EnvironmentStore) -> Target:
     """The run's environment and queue.
 
     EnvironmentNotFound (its ``field`` names the input field) for a name that is not one of this control

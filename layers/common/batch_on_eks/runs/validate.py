@@ -11,7 +11,7 @@ from batch_on_eks.aws.runs_table import RunStore
 from batch_on_eks.clock import now_ms
 from batch_on_eks.errors import EnvironmentNotFound, InvalidInput
 from batch_on_eks.models.run import Run
-from batch_on_eks.models.run_input import RunJobInput
+from batch_on_eks.models.run_input_reader import read_run_input
 from batch_on_eks.observability import emit
 from batch_on_eks.runs.run_metrics import queue_name
 from batch_on_eks.runs.target import find_target
@@ -40,7 +40,7 @@ def unique_job_name(job_name: str, run_id: str) -> str:
 
 def validate_run(run_id: str, raw_input: Any, settings: Settings) -> dict[str, Any]:
     """Check the input and the environment, and record the run. Raises InvalidInput/EnvironmentNotReady."""
-    run_input = RunJobInput.parse(raw_input)
+    run_input = read_run_input(raw_input)
     try:
         target = find_target(
             run_input, settings.resource_prefix, EnvironmentStore(settings.environments_table)
