@@ -203,6 +203,33 @@ def test_terminal_event_released_as_the_reconciler_checks_still_ends_the_run_onc
     assert len(run.jobs()) == 1
 
 
+def test_terminal_event_after_the_reconciler_ended_the_run_leaves_one_end_in_its_timeline(
+    world: RunJobWorld, settings_: Settings
+) -> None:
+    # Given a job that runs past its 1 s heartbeat, whose SUCCEEDED event is held until the reconciler's tick
+    # has returned: DescribeJobs tells the run its end first, the event (a different report of the same
+    # status, as EventBridge may deliver it late) comes after. Signals stay fired once fired: fresh ones.
+    job_name = unique("late-end")
+    with world.aws.schedules.paused():
+        world.aws.signals.reset()
+        world.aws.faults.events(f"{job_name}_*", hold={"SUCCEEDED": f"ticked:{world.reconciler_rule}"})
+        run = Started(world, job_name, world.job_definition("sleep 1.2"), heartbeatSeconds=SHORT_HEARTBEAT)
+        job_id = submitted(world, run)
+        assert world.aws.batch.done_event(job_id).wait(BOUND)
+        # When the reconciler ends the run, and then the job's SUCCEEDED event is handled
+        world.reconcile()
+        output = run.output()
+        assert world.aws.signals.wait(f"delivered:{job_id}:SUCCEEDED", BOUND)
+    # Then the run SUCCEEDED on DescribeJobs' report, and its timeline holds each status once: the event
+    # added no second end
+    assert output["status"] == "SUCCEEDED"
+    assert run.states() == SUCCEEDED_STATES
+    stored = run.stored(settings_)
+    assert stored.job_status is JobStatus.SUCCEEDED
+    assert sorted(e.status.value for e in stored.timeline) == sorted(HAPPY_PATH)
+    assert [e.source for e in stored.timeline if e.status.is_terminal] == ["describe"]
+
+
 # -- (f) terminal event lost ---------------------------------------------------------------------------------
 def test_lost_terminal_event_is_caught_by_the_reconcilers_first_tick_after_it(
     world: RunJobWorld, settings_: Settings

@@ -1,8 +1,9 @@
 """The runs table: one item per run (this module); items about a job, which name its run or keep its early
 events (:mod:`.job_records`); an array run's children's records (:mod:`.array_children`).
 
-Every write that can race is conditional: the submission claim, the job id, each event (its id is
-recorded, so a duplicate is a no-op), and each status change (written only over the status it replaces).
+Every write that can race is conditional: the submission claim, the job id, each event's timeline entry
+(its id and its status are recorded, so a duplicate, or a second report of a status, adds nothing), and each
+status change (written only over the status it replaces).
 
 A run whose job has been submitted and whose waiting task has not been answered is in the sparse ByCheckDue
 index, under ``checkDueAt``: when the scheduled reconciler must next look at it (:meth:`Run.next_check_ms`,
@@ -39,6 +40,13 @@ def check_shard(run_id: str) -> int:
 
 def _conditional_failed(error: AwsRequestFailed) -> bool:
     return error.code == "ConditionalCheckFailedException"
+
+
+def _status_key(status: JobStatus, attempt: int) -> str:
+    """What a timeline entry is one of: a status of an attempt, or the job's end. A job ends once, and a
+    terminal event may lack the attempts DescribeJobs lists (a different attempt number): one end, whatever
+    the number."""
+    return "END" if status.is_terminal else f"{status.value}#{attempt}"
 
 
 def _timeline_item(entry: TimelineEntry) -> dict[str, Any]:
@@ -230,24 +238,38 @@ class RunStore(JobRecords):
     ) -> Run | None:
         """Record one status report (an event, or what DescribeJobs said) in the run.
 
-        A report already recorded (same ``event_id``) changes nothing. Every new one joins the timeline; the
-        run's status moves only forward (:func:`is_newer`), so a stale or reordered report never overwrites a
-        newer one. Returns the run as it is afterwards (None if there is no such run).
+        The timeline holds each status once per attempt, and one end, as first reported: a report already
+        recorded (same ``event_id``) or of a status already in the timeline (its event after DescribeJobs
+        showed it, or the other way round) adds nothing. The run's status moves only forward
+        (:func:`is_newer`), so a stale or reordered report never overwrites a newer one; a report already in
+        the timeline still moves it (a writer may have stopped between the two writes). Returns the run as it
+        is afterwards (None if there is no such run).
         """
         # the attempt a status belongs to: a terminal report counts its own attempt among the finished ones
-        attempt = detail.finished_attempts if detail.status.is_terminal else detail.finished_attempts + 1
-        entry = _timeline_item(TimelineEntry(detail.status, at_ms, max(attempt, 1), source))
+        finished = detail.finished_attempts
+        attempt = max(finished if detail.status.is_terminal else finished + 1, 1)
+        entry = _timeline_item(TimelineEntry(detail.status, at_ms, attempt, source))
         try:
             self.table.update_item(
                 Key={"runId": run_id},
-                UpdateExpression="SET timeline = list_append(timeline, :entry) ADD seenEvents :ids",
-                ConditionExpression="attribute_exists(runId) AND NOT contains(seenEvents, :id)",
-                ExpressionAttributeValues={":entry": [entry], ":ids": {event_id}, ":id": event_id},
+                UpdateExpression=(
+                    "SET timeline = list_append(timeline, :entry) ADD seenEvents :ids, seenStatuses :statuses"
+                ),
+                ConditionExpression=(
+                    "attribute_exists(runId) AND NOT contains(seenEvents, :id) "
+                    "AND NOT contains(seenStatuses, :status)"
+                ),
+                ExpressionAttributeValues={
+                    ":entry": [entry],
+                    ":ids": {event_id},
+                    ":id": event_id,
+                    ":statuses": {_status_key(detail.status, attempt)},
+                    ":status": _status_key(detail.status, attempt),
+                },
             )
         except AwsRequestFailed as error:
             if not _conditional_failed(error):
                 raise
-            return self.get(run_id)  # a duplicate (or no such run)
         return self._advance(run_id, detail, at_ms)
 
     def _advance(self, run_id: str, detail: BatchJobDetail, at_ms: int) -> Run | None:

@@ -27,8 +27,9 @@ def timeline(run: Run) -> list[dict[str, Any]]:
 
     The order is the lifecycle's (attempt, then status; the terminal status last), not the reports' times:
     reports arrive in any order, and their times do not compare across sources (an event's ``time`` has
-    whole seconds, a DescribeJobs report milliseconds). A status reported twice (its event, and a Reconcile
-    that saw it too) is listed once, as first reported.
+    whole seconds, a DescribeJobs report milliseconds). The runs table records a status once per attempt;
+    a run recorded before it did may hold one twice (its event, and a Reconcile that saw it too): it is
+    listed once, as first reported.
     """
     first: dict[tuple[int, JobStatus], TimelineEntry] = {}
     for entry in sorted(run.timeline, key=lambda e: e.at):
